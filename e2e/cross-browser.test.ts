@@ -1,7 +1,14 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectSeesAndHears, joinMeeting, participants } from './meeting.js';
-import { availableBrowsers, type FirefoxPerson, launchChromium, openChromiumPerson, openFirefoxPerson, type Person } from './people.js';
+import {
+  availableBrowsers,
+  type FirefoxPerson,
+  launchChromium,
+  openChromiumPerson,
+  openFirefoxPerson,
+  type Person,
+} from './people.js';
 import { type RunningServer, startServer } from './server.js';
 
 // scripts/test.mjs reports this file as skipped (loudly) when firefox-esr is missing; .ci/run fails then.

@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser as PlaywrightBrowser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page, type Browser as PlaywrightBrowser } from 'playwright-core';
 import puppeteer, { type Browser as PuppeteerBrowser, type Page as PuppeteerPage } from 'puppeteer-core';
 
 export type BrowserName = 'chromium' | 'firefox';
@@ -75,7 +75,7 @@ export async function openChromiumPerson(
     selectOption: async (label, index) => {
       await page.getByLabel(label, { exact: true }).selectOption({ index });
     },
-    text: () => page.locator('body').innerText(),
+    text: () => page.locator('body').textContent(),
     waitForButton: (name, timeoutMs = 20_000) =>
       page.getByRole('button', { name, exact: true }).waitFor({ state: 'visible', timeout: timeoutMs }),
     evaluate: (fn) => page.evaluate(fn),
@@ -141,7 +141,9 @@ export async function openFirefoxPerson(): Promise<FirefoxPerson> {
           (candidate) => candidate.textContent?.trim() === wanted,
         );
         if (labelElement?.htmlFor) return document.getElementById(labelElement.htmlFor);
-        return labelElement?.querySelector('input,select,textarea') ?? document.querySelector(`[aria-label="${wanted}"]`);
+        return (
+          labelElement?.querySelector('input,select,textarea') ?? document.querySelector(`[aria-label="${wanted}"]`)
+        );
       },
       { timeout: 20_000 },
       label,
@@ -175,7 +177,7 @@ export async function openFirefoxPerson(): Promise<FirefoxPerson> {
         element.dispatchEvent(new Event('change', { bubbles: true }));
       }, index);
     },
-    text: () => page.evaluate(() => document.body.innerText),
+    text: () => page.evaluate(() => document.body.textContent),
     waitForButton: async (name) => {
       await byButtonName(name);
     },

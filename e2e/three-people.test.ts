@@ -24,7 +24,13 @@ describe('three people in a Chromium mesh', () => {
     for (const [index, person] of people.entries()) await joinMeeting(person, roomUrl, names[index] as string);
 
     await Promise.all(
-      people.map((person, index) => expectSeesAndHears(person, names.filter((_, other) => other !== index), { timeoutMs: 30_000 })),
+      people.map((person, index) =>
+        expectSeesAndHears(
+          person,
+          names.filter((_, other) => other !== index),
+          { timeoutMs: 30_000 },
+        ),
+      ),
     );
     for (const person of people) {
       const views = await remoteViews(person);

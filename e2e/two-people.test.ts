@@ -82,6 +82,7 @@ describe('two people in Chromium', () => {
 
   it('keeps the call up while switching camera and microphone', async () => {
     const before = (await remoteViews(grace)).find((view) => view.name === 'Ada');
+    await ada.clickButton('Settings');
     await ada.selectOption('Camera', 1);
     await ada.selectOption('Microphone', 1);
     await sleep(1_000);
@@ -95,7 +96,12 @@ describe('two people in Chromium', () => {
   it('removes a closed tab from the other grid within 2 seconds', async () => {
     await ada.closeTab();
     const closedAt = Date.now();
-    await eventually('Ada gone from Grace’s grid', async () => ((await participants(grace)).length === 0 ? true : undefined), 2_000, 50);
+    await eventually(
+      'Ada gone from Grace’s grid',
+      async () => ((await participants(grace)).length === 0 ? true : undefined),
+      2_000,
+      50,
+    );
     expect(Date.now() - closedAt).toBeLessThan(2_000);
     expect(await grace.evaluate(() => document.querySelectorAll('[data-participant-id]').length)).toBe(1); // self only
   });

@@ -3,7 +3,7 @@
 //   protocol → {turn, sfu} → server;  protocol → client → web
 // Each workspace may import only the @convene/* packages listed here, and no relative path may
 // climb out of its own folder (that would be an undeclared dependency).
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,10 +15,11 @@ export const ALLOWED_IMPORTS = {
   'packages/sfu': ['@convene/protocol'],
   'packages/server': ['@convene/protocol', '@convene/turn', '@convene/sfu'],
   'packages/client': ['@convene/protocol'],
-  'apps/web': ['@convene/client', '@convene/protocol'],
+  'apps/web': ['@convene/client'],
 };
 
-const IMPORT_PATTERN = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
+const IMPORT_PATTERN =
+  /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
 
 function* sourceFiles(dir) {
   for (const entry of readdirSync(dir)) {
@@ -64,7 +65,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     checkWorkspace(root, workspace, allowed),
   );
   if (violations.length > 0) {
-    console.error(`Import boundary violations (allowed directions: scripts/check-boundaries.mjs):\n  ${violations.join('\n  ')}`);
+    console.error(
+      `Import boundary violations (allowed directions: scripts/check-boundaries.mjs):\n  ${violations.join('\n  ')}`,
+    );
     process.exit(1);
   }
   console.log('import boundaries: ok');

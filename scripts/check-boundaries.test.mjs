@@ -31,7 +31,8 @@ describe('import boundaries', () => {
 
   it('accepts allowed imports and relative imports inside the package', () => {
     const base = workspaceWith({
-      'packages/server/src/a.ts': "import { LIMITS } from '@convene/protocol';\nimport { b } from './b.js';\nexport * from './c.js';\n",
+      'packages/server/src/a.ts':
+        "import { LIMITS } from '@convene/protocol';\nimport { b } from './b.js';\nexport * from './c.js';\n",
     });
     expect(checkWorkspace(base, 'packages/server', ALLOWED_IMPORTS['packages/server'])).toEqual([]);
   });

@@ -1,4 +1,7 @@
 // Public API of @convene/client. apps/web uses only what is exported here.
+
+// Room-name rules come from the protocol, so the UI can check a name before asking the server.
+export { isValidRoomName, ROOM_NAME_PATTERN } from '@convene/protocol';
 export { type EventMap, TypedEmitter } from './emitter.js';
 export type { ClientEnvironment, MediaDevicesLike } from './environment.js';
 export {
