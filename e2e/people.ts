@@ -47,7 +47,9 @@ export interface ChromiumOptions {
 
 export async function launchChromium(options: ChromiumOptions = {}): Promise<PlaywrightBrowser> {
   const args = [
-    '--use-fake-device-for-media-stream=device-count=2', // fake cameras/mics; two of each, to test switching
+    // Fake cameras and mics, three of each, to test switching. Chromium's fake camera 1 produces Y16
+    // depth frames that WebRTC does not encode; cameras 0 (I420) and 2 (MJPEG) behave like real ones.
+    '--use-fake-device-for-media-stream=device-count=3',
     '--allow-loopback-in-peer-connection', // else no ICE candidate at all in a loopback-only namespace
     '--autoplay-policy=no-user-gesture-required',
   ];
