@@ -69,6 +69,8 @@ export function hasWebApp(webRoot: string): boolean {
 
 /** A path the single-page app handles itself (a room link), as opposed to a file that is missing. */
 function looksLikeFile(segments: readonly string[]): boolean {
+  // Room links belong to the app even when they look odd (`/r/john.smith`): it explains the bad name.
+  if (segments[0] === 'r' && segments.length === 2) return false;
   const last = segments.at(-1) ?? '';
   return segments[0] === 'assets' || extname(last) !== '';
 }

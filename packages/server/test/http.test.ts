@@ -117,7 +117,16 @@ describe('health and API', () => {
 describe('web app', () => {
   it('serves index.html for /, room links and other app paths, never cached', async () => {
     const { port } = await startServer({ webRoot: makeWebRoot() });
-    for (const path of ['/', '/r/daily-standup', '/r/daily-standup?join=1', '/settings/devices', '/r/']) {
+    // A room link that looks like a file name still opens the app, which explains the bad name (regression).
+    for (const path of [
+      '/',
+      '/r/daily-standup',
+      '/r/daily-standup?join=1',
+      '/settings/devices',
+      '/r/',
+      '/r/john.smith',
+      '/r/Not..A..Room',
+    ]) {
       const response = await rawRequest(port, path);
       expect(response.status, path).toBe(200);
       expect(response.body).toBe(INDEX);
