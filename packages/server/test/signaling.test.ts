@@ -296,6 +296,18 @@ describe('leaving', () => {
     const id = ada.request({ type: 'update', videoMuted: true });
     expect(await ada.next((m) => 'id' in m && m.id === id)).toEqual({ type: 'ok', id });
   });
+
+  it('with the default settings, announces a participant whose network died within 15 s', async () => {
+    const { wsUrl } = await startServer(); // default ping interval and timeout, as shipped
+    const ada = await TestClient.joined(wsUrl, 'dead-network', 'Ada');
+    // A dead network looks like this from the server: the socket stays open, nothing comes back.
+    const ghost = await TestClient.joined(wsUrl, 'dead-network', 'Ghost', { autoPong: false });
+    const started = performance.now();
+    const left = await ada.nextOfType('participant-left', 16_000);
+    const elapsed = performance.now() - started;
+    expect(left).toMatchObject({ participantId: ghost.participantId, reason: 'unresponsive' });
+    expect(elapsed).toBeLessThan(15_000);
+  }, 20_000);
 });
 
 describe('bad input', () => {
