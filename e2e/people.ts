@@ -77,7 +77,8 @@ export async function openChromiumPerson(
     selectOption: async (label, index) => {
       await page.getByLabel(label, { exact: true }).selectOption({ index });
     },
-    text: () => page.locator('body').textContent(),
+    // biome-ignore lint/performance/useDomNodeTextContent: the visible text is what a person reads
+    text: () => page.locator('body').innerText(),
     waitForButton: (name, timeoutMs = 20_000) =>
       page.getByRole('button', { name, exact: true }).waitFor({ state: 'visible', timeout: timeoutMs }),
     evaluate: (fn) => page.evaluate(fn),
@@ -179,7 +180,8 @@ export async function openFirefoxPerson(): Promise<FirefoxPerson> {
         element.dispatchEvent(new Event('change', { bubbles: true }));
       }, index);
     },
-    text: () => page.evaluate(() => document.body.textContent),
+    // biome-ignore lint/performance/useDomNodeTextContent: the visible text is what a person reads
+    text: () => page.evaluate(() => document.body.innerText),
     waitForButton: async (name) => {
       await byButtonName(name);
     },
