@@ -271,7 +271,7 @@ export class Room extends TypedEmitter<RoomEvents> {
       this.log.debug(`ignoring a signal from unknown participant ${from}`);
       return;
     }
-    // Normally created on join; created here if a signal comes first (or after a failure closed it).
+    // Created on join/participant-joined; this covers a signal that ever arrives before that.
     const peer = this.peers.get(from) ?? this.createPeer(participant);
     peer.handleSignal(data);
   }

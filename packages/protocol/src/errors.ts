@@ -37,7 +37,7 @@ export const ALL_ERROR_CODES: readonly ErrorCode[] = Object.values(ErrorCode);
  * A client decides from the close code whether rejoining can help.
  */
 export const CloseCode = {
-  /** Normal close: the participant left, or was told `bye`. */
+  /** Normal close: the participant left. */
   Normal: 1000,
   /** The server is going away (shutdown); the client may reconnect later. */
   GoingAway: 1001,

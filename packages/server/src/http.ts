@@ -37,6 +37,7 @@ export const HttpErrorCode = {
   InvalidRoomName: ErrorCode.InvalidRoomName,
   UpgradeRequired: 'upgrade_required',
   OriginNotAllowed: 'origin_not_allowed',
+  ShuttingDown: ErrorCode.ShuttingDown,
   Internal: ErrorCode.Internal,
 } as const;
 export type HttpErrorCode = (typeof HttpErrorCode)[keyof typeof HttpErrorCode];

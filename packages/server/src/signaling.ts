@@ -73,6 +73,11 @@ export class SignalingServer {
       refuseUpgrade(socket, 404, HttpErrorCode.NotFound, 'WebSocket connections are served at /ws only');
       return;
     }
+    if (this.#shuttingDown) {
+      // Nothing new during a shutdown: a socket accepted now would only be cut off by the drain.
+      refuseUpgrade(socket, 503, HttpErrorCode.ShuttingDown, 'the server is shutting down');
+      return;
+    }
     if (!this.#originAllowed(req.headers.origin)) {
       this.#logger.debug({ origin: req.headers.origin }, 'WebSocket refused: origin not allowed');
       refuseUpgrade(socket, 403, HttpErrorCode.OriginNotAllowed, 'this origin may not connect');
