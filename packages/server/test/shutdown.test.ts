@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { CloseCode, ErrorCode } from '@convene/protocol';
+import { CloseCode } from '@convene/protocol';
 import { describe, expect, it } from 'vitest';
 import { rawRequest, sleep, startServer, TestClient, upgradeStatus } from './helpers.js';
 
