@@ -12,11 +12,11 @@ export interface RunningServer {
 }
 
 /**
- * Starts the real `convene` CLI (the built server, serving the built web app) on a free
- * loopback port, as a user would with `npm start`.
+ * Starts the real `convene` CLI (the built server, serving the built web app) on a free port of
+ * `host` (loopback unless a test says otherwise), as a user would with `npm start`.
  */
-export async function startServer(extraArgs: string[] = []): Promise<RunningServer> {
-  const child = spawn(process.execPath, [cliPath, '--port', '0', '--host', '127.0.0.1', ...extraArgs], {
+export async function startServer(extraArgs: string[] = [], host = '127.0.0.1'): Promise<RunningServer> {
+  const child = spawn(process.execPath, [cliPath, '--port', '0', '--host', host, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -27,10 +27,11 @@ export async function startServer(extraArgs: string[] = []): Promise<RunningServ
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 15_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
-      if (match && match[1] !== '0') {
+      // The CLI prints the address to open, as it does for a person starting it.
+      const match = /On this machine:\s+(https?:\/\/[^\s/]+)/.exec(output);
+      if (match?.[1]) {
         clearTimeout(timer);
-        resolve(`http://127.0.0.1:${match[1]}`);
+        resolve(match[1]);
       }
     };
     child.stdout?.on('data', onData);

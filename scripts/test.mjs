@@ -35,7 +35,10 @@ function run(label, command, commandArgs, env = {}) {
 function isolatedCommand(command, commandArgs) {
   const probe = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore' });
   if (probe.status === 0) {
-    return ['unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', command, ...commandArgs]];
+    return [
+      'unshare',
+      ['-n', 'sh', '-c', 'ip link set lo up && CONVENE_TEST_NETNS=1 exec "$@"', 'sh', command, ...commandArgs],
+    ];
   }
   console.warn('⚠ cannot create a network namespace (needs root and unshare): network tests run on the host loopback');
   return [command, commandArgs];
