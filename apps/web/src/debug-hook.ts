@@ -1,4 +1,4 @@
-import type { ParticipantStats, Room } from '@convene/client';
+import { type ParticipantStats, type Room, setLogLevel } from '@convene/client';
 
 /**
  * Test hook for the browser end-to-end tests. Installed only when the page sets
@@ -43,6 +43,7 @@ export function tileVideo(participantId: string): HTMLVideoElement | null {
 
 export function installDebugHook(): void {
   if (window.__CONVENE_DEBUG__ !== true) return;
+  setLogLevel('debug'); // a failing browser test prints the SDK's negotiation steps
   window.__convene = {
     participants: () =>
       currentRoom

@@ -33,7 +33,12 @@ afterEach(() => {
 });
 
 /** A MeshPeer on a FakePeerConnection; `sent` collects what it signals. */
-function fakePeer(options: { polite: boolean; video?: boolean; withoutRestartIce?: boolean }) {
+function fakePeer(options: {
+  polite: boolean;
+  video?: boolean;
+  withoutRestartIce?: boolean;
+  stuckConnectionTimeoutMs?: number;
+}) {
   const sent: SignalData[] = [];
   const PeerConnection = options.withoutRestartIce ? FakePeerConnectionWithoutRestartIce : FakePeerConnection;
   const peer = new MeshPeer({
@@ -43,6 +48,7 @@ function fakePeer(options: { polite: boolean; video?: boolean; withoutRestartIce
     PeerConnection: PeerConnection as unknown as typeof RTCPeerConnection,
     sendSignal: (data) => sent.push(data),
     localTracks: { audio: null, video: options.video === false ? null : fakeTrack('video') },
+    ...(options.stuckConnectionTimeoutMs ? { stuckConnectionTimeoutMs: options.stuckConnectionTimeoutMs } : {}),
   });
   peers.push(peer);
   const pc = FakePeerConnection.instances.at(-1) as FakePeerConnection;
@@ -159,6 +165,32 @@ describe('MeshPeer perfect negotiation (scripted peer connection)', () => {
     pc.simulateConnectionState('failed'); // a new, separate failure
     await until(() => pc.restartIceCalls === 2);
     expect(states).toEqual(['failed', 'failed', 'connected', 'failed']);
+  });
+
+  it('negotiated but never started ICE (lost candidates): restarts ICE, a bounded number of times', async () => {
+    const { peer, pc, sentDescriptions } = fakePeer({ polite: false, stuckConnectionTimeoutMs: 30 });
+    await until(() => sentDescriptions().length === 1);
+    peer.handleSignal(answer());
+    await until(() => pc.signalingState === 'stable');
+    // Regression: one join in ~30 stayed `new` on both sides forever (no video, no error).
+    await until(() => pc.restartIceCalls === 1, 1_000, 'an ICE restart');
+    await until(() => pc.restartIceCalls === 3, 1_000, 'two more restarts');
+    await sleep(150);
+    expect(pc.restartIceCalls).toBe(3);
+    expect(logs.records.filter((record) => /ICE has not started/.test(record.message))).toHaveLength(3);
+  });
+
+  it('leaves alone a connection that is connecting, or a pair that never negotiated', async () => {
+    const connecting = fakePeer({ polite: false, stuckConnectionTimeoutMs: 20 });
+    await until(() => connecting.sentDescriptions().length === 1);
+    connecting.peer.handleSignal(answer());
+    connecting.pc.simulateConnectionState('connecting');
+    // Two people without camera or microphone: nothing to negotiate, nothing to restart.
+    const idle = fakePeer({ polite: true, video: false, stuckConnectionTimeoutMs: 20 });
+    await sleep(120);
+    expect(connecting.pc.restartIceCalls).toBe(0);
+    expect(idle.pc.restartIceCalls).toBe(0);
+    expect(idle.sentDescriptions()).toEqual([]);
   });
 
   it('without pc.restartIce() (older Safari) the restart is an offer with iceRestart', async () => {
