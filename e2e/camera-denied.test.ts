@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, expectSeesAndHears, joinMeeting, participants } from './meeting.js';
+import { eventually, expectPageText, expectSeesAndHears, joinMeeting, participants } from './meeting.js';
 import { launchChromium, openChromiumPerson } from './people.js';
 import { type RunningServer, startServer } from './server.js';
 
@@ -41,6 +41,6 @@ describe('a person whose browser blocks the camera', () => {
     await expectSeesAndHears(ada, ['Bob'], { withoutVideoFrom: ['Bob'] });
     const bobAsSeenByAda = (await participants(ada)).find((p) => p.name === 'Bob');
     expect(bobAsSeenByAda?.videoMuted).toBe(true);
-    expect(await ada.text()).toContain('Camera off');
+    await expectPageText(ada, 'Camera off');
   });
 });

@@ -52,7 +52,8 @@ export async function eventually<T>(
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastState: unknown;
-  while (Date.now() < deadline) {
+  // Checks at least once, so a deadline that is already (nearly) spent still gets an answer.
+  do {
     try {
       const value = await check();
       if (value !== undefined) return value;
@@ -60,7 +61,7 @@ export async function eventually<T>(
       lastState = error;
     }
     await sleep(intervalMs);
-  }
+  } while (Date.now() < deadline);
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${String(lastState)}`);
 }
 
@@ -113,4 +114,20 @@ export async function expectVideoRising(person: Person, name: string, windowMs =
   await sleep(windowMs);
   const after = await frames();
   if (!(after > before)) throw new Error(`video from ${name} is not live: ${before} → ${after} frames`);
+}
+
+/** Resolves once the page shows `text` (what a person reads); fails with what the page did show. */
+export async function expectPageText(person: Person, text: string, timeoutMs = 10_000): Promise<void> {
+  let shown = '';
+  await eventually(
+    `"${text}" on the page`,
+    async () => {
+      shown = await person.text();
+      return shown.includes(text) ? true : undefined;
+    },
+    timeoutMs,
+    50,
+  ).catch(() => {
+    throw new Error(`expected "${text}" on the page within ${timeoutMs} ms; it shows:\n${shown}`);
+  });
 }
