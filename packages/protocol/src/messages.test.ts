@@ -61,8 +61,15 @@ describe('parseClientMessage', () => {
 });
 
 describe('parseServerMessage', () => {
-  it('rejects an error with a code nobody documented', () => {
-    expect(parseServerMessage(JSON.stringify({ type: 'error', code: 'made_up', message: 'x' })).ok).toBe(false);
+  it('reads an error code from a newer server as internal_error, keeping its message', () => {
+    expect(parseServerMessage(JSON.stringify({ type: 'error', id: 4, code: 'made_up', message: 'x' }))).toEqual({
+      ok: true,
+      message: { type: 'error', id: 4, code: ErrorCode.Internal, message: 'x' },
+    });
+  });
+
+  it('rejects an error without a code', () => {
+    expect(parseServerMessage(JSON.stringify({ type: 'error', message: 'x' })).ok).toBe(false);
   });
 });
 

@@ -114,12 +114,18 @@ export const JoinedSchema = v.object({
     maxParticipants: v.number(),
   }),
 });
+const KNOWN_ERROR_CODES: ReadonlySet<string> = new Set(Object.values(ErrorCode));
 export const OkSchema = v.object({ type: v.literal('ok'), id: RequestIdSchema });
 export const ErrorSchema = v.object({
   type: v.literal('error'),
   /** The request this answers; absent for errors about messages without an id (`signal`, bad JSON). */
   id: v.optional(RequestIdSchema),
-  code: v.picklist(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]),
+  // A code this version does not know (a newer server) reads as internal_error rather than making
+  // the whole message unreadable; the server's `message` still says what happened.
+  code: v.pipe(
+    v.string(),
+    v.transform((code): ErrorCode => (KNOWN_ERROR_CODES.has(code) ? (code as ErrorCode) : ErrorCode.Internal)),
+  ),
   message: v.string(),
 });
 export const ParticipantJoinedSchema = v.object({
