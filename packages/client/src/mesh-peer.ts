@@ -18,16 +18,15 @@ export interface MeshPeerOptions {
   sendSignal: (data: SignalData) => void;
   /** The local tracks to send from the start; null kinds get no sender (the remote's offer may still create a receiving one). */
   localTracks: Record<MediaKind, MediaStreamTrack | null>;
-  logger?: Logger;
   /**
-   * How long a negotiated connection may stay `new` (no ICE check ever started) before ICE is
-   * restarted. Default 5 s; connecting takes ~0.2 s on a LAN and a few seconds through TURN.
+   * True for the participant who joined later: it makes the first offer, and the other side waits
+   * for it. Both offering at once is handled by perfect negotiation, but Chromium stops gathering
+   * ICE candidates for good when the polite side rolls back an offer while it is still gathering
+   * (about 1 join in 30 on loopback: a connection `new` forever, even across ICE restarts).
    */
-  stuckConnectionTimeoutMs?: number;
+  initiator: boolean;
+  logger?: Logger;
 }
-
-/** ICE restarts for a connection stuck in `new`, before we leave it to the user's patience. */
-const MAX_STUCK_RESTARTS = 3;
 
 export interface MeshPeerEvents {
   'remote-track-added': [track: MediaStreamTrack];
@@ -44,6 +43,7 @@ export function isPolite(localId: string, remoteId: string): boolean {
 }
 
 const RECEIVING_DIRECTIONS: ReadonlySet<RTCRtpTransceiverDirection | null> = new Set(['sendrecv', 'recvonly']);
+const SENDING_DIRECTIONS: ReadonlySet<RTCRtpTransceiverDirection | null> = new Set(['sendrecv', 'sendonly']);
 
 /**
  * The RTCPeerConnection to one remote participant, negotiated with the W3C "perfect negotiation"
@@ -67,8 +67,8 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
   /** Remote tracks currently received, each with the cleanup of its `ended` listener. */
   private readonly remoteTracks = new Map<MediaStreamTrack, () => void>();
   private iceRestartAttempted = false;
-  private stuckRestarts = 0;
-  private stuckTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Non-initiator before the first remote offer: our own offers wait (see MeshPeerOptions.initiator). */
+  private awaitingFirstOffer: boolean;
   /** For browsers without pc.restartIce(): the next offer asks for new ICE credentials. */
   private iceRestartOnNextOffer = false;
   private readonly removeListeners: (() => void)[] = [];
@@ -79,17 +79,23 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
     this.remoteId = options.remoteId;
     this.polite = isPolite(options.localId, options.remoteId);
     this.log = options.logger ?? getLogger(`peer:${options.remoteId}`);
+    this.awaitingFirstOffer = !options.initiator;
     this.pc = new options.PeerConnection(options.configuration);
-    this.listen('negotiationneeded', () => this.enqueue('offer', () => this.makeOffer()));
+    this.listen('negotiationneeded', () => {
+      if (this.awaitingFirstOffer) this.log.debug('negotiation needed; waiting for the first remote offer');
+      else this.enqueue('offer', () => this.makeOffer());
+    });
     this.listen('icecandidate', (event) => this.sendCandidate((event as RTCPeerConnectionIceEvent).candidate));
     this.listen('track', (event) => this.onRemoteTrack(event as RTCTrackEvent));
     this.listen('connectionstatechange', () => this.onConnectionStateChange());
     for (const kind of ['audio', 'video'] as const) {
       const track = options.localTracks[kind];
       if (track) this.senders.set(kind, { sender: this.pc.addTrack(track), track });
+      // The first offer must ask to receive both kinds even from someone with no camera or mic;
+      // a later addTrack reuses this transceiver (and renegotiates to sendrecv).
+      else if (options.initiator) this.pc.addTransceiver(kind, { direction: 'recvonly' });
     }
     this.log.debug(`created (${this.polite ? 'polite' : 'impolite'})`);
-    this.armStuckWatchdog();
   }
 
   get connectionState(): RTCPeerConnectionState {
@@ -141,7 +147,6 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.stuckTimer);
     this.negotiation.close();
     for (const remove of this.removeListeners.splice(0)) remove();
     for (const cleanup of this.remoteTracks.values()) cleanup();
@@ -187,8 +192,20 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
       const answer = await this.pc.createAnswer();
       await this.pc.setLocalDescription(answer);
       this.sendLocalDescription();
+      if (this.awaitingFirstOffer) {
+        this.awaitingFirstOffer = false;
+        // The negotiationneeded we held back does not fire again: offer now if the answer could not
+        // carry one of our tracks (the offer had no m-line for it).
+        if (this.hasUnsentTrack()) this.enqueue('offer', () => this.makeOffer());
+      }
     }
     this.syncRemoteTracks();
+  }
+
+  private hasUnsentTrack(): boolean {
+    return this.pc
+      .getTransceivers()
+      .some((transceiver) => transceiver.sender.track && !SENDING_DIRECTIONS.has(transceiver.currentDirection));
   }
 
   private async applyRemoteCandidate(candidate: CandidateInit): Promise<void> {
@@ -254,25 +271,6 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
       this.log.info('connection failed');
       this.restartIce();
     }
-  }
-
-  /**
-   * Both sides negotiated but ICE never started: the candidates of one side were lost (seen about
-   * once in 30 joins under glare in Chromium). Fresh credentials mean fresh candidates on both sides.
-   * A pair that never negotiated (two people without camera or microphone) is left alone.
-   */
-  private armStuckWatchdog(): void {
-    this.stuckTimer = setTimeout(() => {
-      if (this.closed || this.pc.connectionState !== 'new') return;
-      if (this.pc.localDescription && this.pc.remoteDescription && this.stuckRestarts < MAX_STUCK_RESTARTS) {
-        this.stuckRestarts += 1;
-        this.log.warn(
-          `negotiated but ICE has not started; restarting ICE (${this.stuckRestarts}/${MAX_STUCK_RESTARTS})`,
-        );
-        this.restartIce();
-      }
-      if (this.stuckRestarts < MAX_STUCK_RESTARTS) this.armStuckWatchdog();
-    }, this.options.stuckConnectionTimeoutMs ?? 5_000);
   }
 
   /** New ICE credentials through the normal offer path (so glare is handled the same way). */

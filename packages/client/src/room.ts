@@ -135,7 +135,8 @@ export class Room extends TypedEmitter<RoomEvents> {
     signaling.on('closed', this.onSignalingClosed);
     this.localMedia.on('tracks-changed', this.onLocalMediaChanged);
     // The server lists the others in join order; keep it (Map preserves insertion order).
-    for (const info of joined.room.participants) this.addParticipant(info);
+    // We are the newcomer: we make the first offer to everyone already here.
+    for (const info of joined.room.participants) this.addParticipant(info, { initiator: true });
     this.setState('connected');
     this.log.info(`joined as ${this.participantId} with ${joined.room.participants.length} others`);
     // Mute flags may have changed between sending join and receiving joined.
@@ -206,7 +207,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     if (this.currentState === 'closed') return;
     switch (event.type) {
       case 'participant-joined':
-        this.addParticipant(event.participant, true);
+        this.addParticipant(event.participant, { announce: true, initiator: false });
         return;
       case 'participant-left':
         this.removeParticipant(event.participantId, event.reason);
@@ -233,7 +234,10 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.close(reason ?? ConveneError.connectionLost('signaling closed'));
   };
 
-  private addParticipant(info: ParticipantInfo, announce = false): void {
+  private addParticipant(
+    info: ParticipantInfo,
+    { announce = false, initiator }: { announce?: boolean; initiator: boolean },
+  ): void {
     if (info.id === this.participantId) return;
     if (this.remoteParticipants.has(info.id)) {
       this.updateParticipant(info);
@@ -241,7 +245,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     }
     const participant = new RemoteParticipant(info, new this.environment.MediaStream(), this.log.child(info.id));
     this.remoteParticipants.set(info.id, participant);
-    this.createPeer(participant);
+    this.createPeer(participant, initiator);
     if (announce) this.safeEmit('participant-joined', participant);
   }
 
@@ -272,14 +276,15 @@ export class Room extends TypedEmitter<RoomEvents> {
       return;
     }
     // Created on join/participant-joined; this covers a signal that ever arrives before that.
-    const peer = this.peers.get(from) ?? this.createPeer(participant);
+    const peer = this.peers.get(from) ?? this.createPeer(participant, false);
     peer.handleSignal(data);
   }
 
   // ------------------------------------------------------------------ media
 
-  private createPeer(participant: RemoteParticipant): MeshPeer {
+  private createPeer(participant: RemoteParticipant, initiator: boolean): MeshPeer {
     const peer = new MeshPeer({
+      initiator,
       localId: this.participantId,
       remoteId: participant.id,
       configuration: this.rtcConfiguration,

@@ -84,6 +84,12 @@ export class FakePeerConnection extends EventTarget {
     return sender as unknown as RTCRtpSender;
   }
 
+  addTransceiver(kind: string, init?: RTCRtpTransceiverInit): RTCRtpTransceiver {
+    this.calls.push(`addTransceiver:${kind}:${init?.direction ?? 'sendrecv'}`);
+    this.emitAsync('negotiationneeded', {});
+    return {} as RTCRtpTransceiver;
+  }
+
   getTransceivers(): RTCRtpTransceiver[] {
     return [];
   }
