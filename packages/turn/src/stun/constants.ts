@@ -1,0 +1,54 @@
+/** RFC 8489 §5: fixed value in bytes 4-7 of every STUN message (distinguishes it from RFC 3489 STUN). */
+export const MAGIC_COOKIE = 0x2112a442;
+export const HEADER_LENGTH = 20;
+export const TRANSACTION_ID_LENGTH = 12;
+/** RFC 8489 §14.7: the CRC-32 is XORed with this so FINGERPRINT cannot collide with other protocols' CRCs. */
+export const FINGERPRINT_XOR = 0x5354554e;
+
+/** The two class bits (C1 C0) of the message type, RFC 8489 §5. */
+export const StunClass = {
+  Request: 0b00,
+  Indication: 0b01,
+  SuccessResponse: 0b10,
+  ErrorResponse: 0b11,
+} as const;
+export type StunClass = (typeof StunClass)[keyof typeof StunClass];
+
+/** Methods we know. Binding is RFC 8489; the rest are TURN (RFC 8656) and wait for the server core. */
+export const StunMethod = {
+  Binding: 0x001,
+  Allocate: 0x003,
+  Refresh: 0x004,
+  Send: 0x006,
+  Data: 0x007,
+  CreatePermission: 0x008,
+  ChannelBind: 0x009,
+} as const;
+export type StunMethod = (typeof StunMethod)[keyof typeof StunMethod];
+
+/** Attribute types this package understands (RFC 8489 §18.3; TURN ones are added with the server). */
+export const AttributeType = {
+  MappedAddress: 0x0001,
+  Username: 0x0006,
+  MessageIntegrity: 0x0008,
+  ErrorCode: 0x0009,
+  UnknownAttributes: 0x000a,
+  Realm: 0x0014,
+  Nonce: 0x0015,
+  MessageIntegritySha256: 0x001c,
+  XorMappedAddress: 0x0020,
+  Software: 0x8022,
+  Fingerprint: 0x8028,
+} as const;
+export type AttributeType = (typeof AttributeType)[keyof typeof AttributeType];
+
+/** 0x0000-0x7FFF must be understood; an unknown one there earns a 420 (RFC 8489 §14). */
+export function isComprehensionRequired(type: number): boolean {
+  return type >= 0 && type <= 0x7fff;
+}
+
+// RFC 8489 §14.3-14.9 size limits, enforced on encode and decode so a peer cannot make us hold big strings.
+/** USERNAME: "fewer than 509 bytes" of UTF-8. */
+export const MAX_USERNAME_BYTES = 508;
+/** REALM, NONCE, SOFTWARE, ERROR-CODE reason: "fewer than 128 characters" (Unicode code points). */
+export const MAX_TEXT_CHARS = 127;
