@@ -5,16 +5,8 @@ import { isPolite, MeshPeer } from './mesh-peer.js';
 import { FakeMediaStreamTrack } from './test-support/fake-media.js';
 import { FakePeerConnection, FakePeerConnectionWithoutRestartIce } from './test-support/fake-peer-connection.js';
 import { captureLogs } from './test-support/logs.js';
+import { sleep, until } from './test-support/wait.js';
 import { MediaProbe, SyntheticDevices, wrtc } from './test-support/wrtc.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-async function until(condition: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 const fakeTrack = (kind: 'audio' | 'video') =>
   new FakeMediaStreamTrack(kind, `${kind}-dev`) as unknown as MediaStreamTrack;
@@ -268,10 +260,10 @@ describe('MeshPeer on real libwebrtc', () => {
       receiver.on('remote-track-added', (track) => probe.watch(track));
       await until(
         () => sender.connectionState === 'connected' && receiver.connectionState === 'connected',
-        8000,
         'connected',
+        8000,
       );
-      await until(() => probe.videoFrames >= 5, 8000, 'video frames');
+      await until(() => probe.videoFrames >= 5, 'video frames', 8000);
       expect(probe.lastFrameSize).toBe('160x120');
       expect(logs.records).toEqual([]);
     } finally {

@@ -11,17 +11,9 @@ import { FakeMediaDevices, type FakeMediaDevicesOptions, FakeMediaStreamClass } 
 import { FakePeerConnection } from './test-support/fake-peer-connection.js';
 import { captureLogs } from './test-support/logs.js';
 import { RelayServer, unusedPort } from './test-support/relay-server.js';
+import { until } from './test-support/wait.js';
 
 const WebSocketCtor = WebSocket as unknown as ClientEnvironment['WebSocket']; // boundary: ws implements the browser API
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-async function until(condition: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 let relay: RelayServer;
 const rooms: Room[] = [];

@@ -10,18 +10,10 @@ import { Room } from './room.js';
 import type { FakeMediaDevices, FakeMediaDevicesOptions } from './test-support/fake-media.js';
 import { captureLogs } from './test-support/logs.js';
 import { RelayServer } from './test-support/relay-server.js';
+import { sleep, until } from './test-support/wait.js';
 import { MediaProbe, SyntheticDevices, wrtc } from './test-support/wrtc.js';
 
 const WebSocketCtor = WebSocket as unknown as ClientEnvironment['WebSocket']; // boundary: ws implements the browser API
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** Records every RTCPeerConnection the SDK creates, to check they are closed afterwards. */
 const createdPeerConnections: RTCPeerConnection[] = [];

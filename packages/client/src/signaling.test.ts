@@ -6,6 +6,7 @@ import type { ConveneError } from './errors.js';
 import { SignalingClient } from './signaling.js';
 import { captureLogs } from './test-support/logs.js';
 import { unusedPort } from './test-support/relay-server.js';
+import { sleep } from './test-support/wait.js';
 
 // Boundary: ws's client class implements the browser WebSocket API the SDK uses.
 const WebSocketCtor = WebSocket as unknown as new (url: string) => globalThis.WebSocket;
@@ -87,7 +88,6 @@ function nextClose(signaling: SignalingClient): Promise<ConveneError | null> {
 }
 
 const reply = (socket: WsSocket, message: unknown): void => socket.send(JSON.stringify(message));
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 afterEach(async () => {
   for (const signaling of clients.splice(0)) signaling.close();
