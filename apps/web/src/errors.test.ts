@@ -1,7 +1,8 @@
+import { type ClientErrorCode, ConveneError } from '@convene/client';
 import { describe, expect, it } from 'vitest';
 import { errorMessageKey, errorRecovery, MEDIA_FAILURE } from './errors';
 
-const failure = (code: string) => Object.assign(new Error(code), { code });
+const failure = (code: string) => new ConveneError(code as ClientErrorCode, code);
 
 describe('errors in plain words', () => {
   it.each([

@@ -1,12 +1,9 @@
-import type { ClientErrorCode } from '@convene/client';
+import { type ClientErrorCode, isConveneError } from '@convene/client';
 import type { MessageKey } from './i18n';
 
-/** The code of a ConveneError (or anything shaped like one), else null. */
-export function errorCode(error: unknown): ClientErrorCode | null {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') {
-    return error.code as ClientErrorCode;
-  }
-  return null;
+/** The code of an error the SDK reported, else null. */
+function errorCode(error: unknown): ClientErrorCode | null {
+  return isConveneError(error) ? error.code : null;
 }
 
 /** Camera and microphone could not even be opened receive-only (no media API at all). */
