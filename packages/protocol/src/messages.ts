@@ -177,12 +177,9 @@ const CLIENT_TYPES = new Set<string>(CLIENT_MESSAGE_TYPES);
  * the request id when one could be read, so the error can answer that request.
  */
 export function parseClientMessage(text: string): ParseResult<ClientMessage> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return { ok: false, code: ErrorCode.InvalidJson, message: 'frame is not valid JSON' };
-  }
+  const json = parseJson(text);
+  if (!json.ok) return json;
+  const raw = json.value;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, code: ErrorCode.InvalidJson, message: 'frame is not a JSON object' };
   }
@@ -201,17 +198,21 @@ export function parseClientMessage(text: string): ParseResult<ClientMessage> {
 
 /** Parses one server frame on the client. Unknown types are reported, not thrown, so old clients survive new servers. */
 export function parseServerMessage(text: string): ParseResult<ServerMessage> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return { ok: false, code: ErrorCode.InvalidJson, message: 'frame is not valid JSON' };
-  }
-  const result = v.safeParse(ServerMessageSchema, raw);
+  const json = parseJson(text);
+  if (!json.ok) return json;
+  const result = v.safeParse(ServerMessageSchema, json.value);
   if (!result.success) {
     return { ok: false, code: ErrorCode.InvalidMessage, message: describeIssue('server message', result.issues) };
   }
   return { ok: true, message: result.output };
+}
+
+function parseJson(text: string): { ok: true; value: unknown } | { ok: false; code: ErrorCode; message: string } {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, code: ErrorCode.InvalidJson, message: 'frame is not valid JSON' };
+  }
 }
 
 function withId<T>(result: ParseResult<T> & { ok: false }, id: number | undefined): ParseResult<T> {
