@@ -64,6 +64,38 @@ export class StunMessageBuilder {
     return this.add(AttributeType.MappedAddress, encodeAddress(address));
   }
 
+  xorPeerAddress(address: StunAddress): this {
+    return this.add(AttributeType.XorPeerAddress, encodeAddress(address, this.transactionId));
+  }
+
+  xorRelayedAddress(address: StunAddress): this {
+    return this.add(AttributeType.XorRelayedAddress, encodeAddress(address, this.transactionId));
+  }
+
+  /** LIFETIME in whole seconds. */
+  lifetime(seconds: number): this {
+    return this.add(AttributeType.Lifetime, uint32Value(seconds, 'LIFETIME'));
+  }
+
+  channelNumber(channel: number): this {
+    if (!Number.isInteger(channel) || channel < 0 || channel > 0xffff) {
+      throw StunEncodeError.badValue(`channel number ${channel} is not 16-bit`);
+    }
+    return this.add(AttributeType.ChannelNumber, Uint8Array.of(channel >> 8, channel & 0xff, 0, 0));
+  }
+
+  /** REQUESTED-TRANSPORT: a protocol number (17 = UDP) and three reserved bytes. */
+  requestedTransport(protocol: number): this {
+    if (!Number.isInteger(protocol) || protocol < 0 || protocol > 0xff) {
+      throw StunEncodeError.badValue(`protocol ${protocol} is not 8-bit`);
+    }
+    return this.add(AttributeType.RequestedTransport, Uint8Array.of(protocol, 0, 0, 0));
+  }
+
+  data(bytes: Uint8Array): this {
+    return this.add(AttributeType.Data, bytes);
+  }
+
   username(username: string): this {
     return this.add(AttributeType.Username, encodeText('USERNAME', username, 'username'));
   }
@@ -114,6 +146,15 @@ export class StunMessageBuilder {
     }
     return out;
   }
+}
+
+function uint32Value(value: number, what: string): Uint8Array {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw StunEncodeError.badValue(`${what} ${value} is not 0-4294967295`);
+  }
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, value);
+  return out;
 }
 
 /** 96 random bits (RFC 8489 §6: cryptographically random). Inject your own in deterministic tests. */

@@ -14,7 +14,7 @@ export const StunClass = {
 } as const;
 export type StunClass = (typeof StunClass)[keyof typeof StunClass];
 
-/** Methods we know. Binding is RFC 8489; the rest are TURN (RFC 8656) and wait for the server core. */
+/** Methods we know. Binding is RFC 8489; the rest are TURN (RFC 8656). */
 export const StunMethod = {
   Binding: 0x001,
   Allocate: 0x003,
@@ -26,18 +26,36 @@ export const StunMethod = {
 } as const;
 export type StunMethod = (typeof StunMethod)[keyof typeof StunMethod];
 
-/** Attribute types this package understands (RFC 8489 §18.3; TURN ones are added with the server). */
+/** Attribute types this package understands: STUN (RFC 8489 §18.3) and TURN (RFC 8656 §18). */
 export const AttributeType = {
   MappedAddress: 0x0001,
   Username: 0x0006,
   MessageIntegrity: 0x0008,
   ErrorCode: 0x0009,
   UnknownAttributes: 0x000a,
+  ChannelNumber: 0x000c,
+  Lifetime: 0x000d,
+  XorPeerAddress: 0x0012,
+  Data: 0x0013,
   Realm: 0x0014,
   Nonce: 0x0015,
+  XorRelayedAddress: 0x0016,
+  RequestedAddressFamily: 0x0017,
+  EvenPort: 0x0018,
+  RequestedTransport: 0x0019,
+  DontFragment: 0x001a,
   MessageIntegritySha256: 0x001c,
+  PasswordAlgorithm: 0x001d,
+  Userhash: 0x001e,
   XorMappedAddress: 0x0020,
+  ReservationToken: 0x0022,
+  AdditionalAddressFamily: 0x8000,
+  AddressErrorCode: 0x8001,
+  PasswordAlgorithms: 0x8002,
+  AlternateDomain: 0x8003,
+  Icmp: 0x8004,
   Software: 0x8022,
+  AlternateServer: 0x8023,
   Fingerprint: 0x8028,
 } as const;
 export type AttributeType = (typeof AttributeType)[keyof typeof AttributeType];
@@ -52,3 +70,11 @@ export function isComprehensionRequired(type: number): boolean {
 export const MAX_USERNAME_BYTES = 508;
 /** REALM, NONCE, SOFTWARE, ERROR-CODE reason: "fewer than 128 characters" (Unicode code points). */
 export const MAX_TEXT_CHARS = 127;
+
+/** REQUESTED-TRANSPORT protocol numbers (RFC 8656 §18.7): only UDP relays exist here. */
+export const TRANSPORT_UDP = 17;
+/** REQUESTED-ADDRESS-FAMILY values (RFC 8656 §18.8), the same codes as the address attributes. */
+export const AddressFamilyCode = { IPv4: 0x01, IPv6: 0x02 } as const;
+/** ChannelData channel numbers (RFC 8656 §12): 0x4000-0x4FFF; 0x5000-0x7FFF are reserved. */
+export const MIN_CHANNEL_NUMBER = 0x4000;
+export const MAX_CHANNEL_NUMBER = 0x4fff;

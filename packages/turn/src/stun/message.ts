@@ -35,7 +35,7 @@ export interface RawAttribute {
 /**
  * Cheap demultiplexing test (RFC 7983): first byte 0x00-0x3F (top two bits zero), a whole header,
  * the magic cookie. ChannelData (0x40-0x7F), DTLS (0x14-0x3F never carries the cookie) and RTP
- * (0x80-0xBF) answer false. ChannelData itself is decoded later, with the TURN server core.
+ * (0x80-0xBF) answer false. ChannelData is decoded by ../turn/channel-data.ts.
  */
 export function isStunMessage(bytes: Uint8Array): boolean {
   return (
@@ -141,6 +141,55 @@ export class StunMessage {
     return value && decodeAddress(AttributeType.MappedAddress, value);
   }
 
+  /** Every XOR-PEER-ADDRESS, in order: CreatePermission may carry several (RFC 8656 §9.1). */
+  get xorPeerAddresses(): StunAddress[] {
+    return this.attributes
+      .filter((a) => a.type === AttributeType.XorPeerAddress)
+      .map((a) => decodeAddress(AttributeType.XorPeerAddress, a.value, this.transactionId));
+  }
+
+  get xorRelayedAddress(): StunAddress | undefined {
+    const value = this.get(AttributeType.XorRelayedAddress);
+    return value && decodeAddress(AttributeType.XorRelayedAddress, value, this.transactionId);
+  }
+
+  /** LIFETIME in seconds (RFC 8656 §18.2). */
+  get lifetime(): number | undefined {
+    return this.uint32(AttributeType.Lifetime);
+  }
+
+  /** CHANNEL-NUMBER (RFC 8656 §18.1): 16-bit number, then 16 reserved bits. */
+  get channelNumber(): number | undefined {
+    const value = this.get(AttributeType.ChannelNumber);
+    if (!value) return undefined;
+    if (value.length !== 4) throw StunParseError.badAttribute(AttributeType.ChannelNumber, `${value.length} bytes`);
+    return readUint16(value, 0);
+  }
+
+  /** REQUESTED-TRANSPORT protocol number (RFC 8656 §18.7; 17 is UDP). */
+  get requestedTransport(): number | undefined {
+    const value = this.get(AttributeType.RequestedTransport);
+    if (!value) return undefined;
+    if (value.length !== 4)
+      throw StunParseError.badAttribute(AttributeType.RequestedTransport, `${value.length} bytes`);
+    return value[0];
+  }
+
+  /** REQUESTED-ADDRESS-FAMILY (RFC 8656 §18.8): 0x01 IPv4, 0x02 IPv6; other values are returned as is. */
+  get requestedAddressFamily(): number | undefined {
+    const value = this.get(AttributeType.RequestedAddressFamily);
+    if (!value) return undefined;
+    if (value.length !== 4) {
+      throw StunParseError.badAttribute(AttributeType.RequestedAddressFamily, `${value.length} bytes`);
+    }
+    return value[0];
+  }
+
+  /** DATA (RFC 8656 §18.4): the application bytes of a Send or Data indication. */
+  get data(): Uint8Array | undefined {
+    return this.get(AttributeType.Data);
+  }
+
   get username(): string | undefined {
     return this.text(AttributeType.Username, 'username');
   }
@@ -179,10 +228,7 @@ export class StunMessage {
   }
 
   get fingerprint(): number | undefined {
-    const value = this.get(AttributeType.Fingerprint);
-    if (!value) return undefined;
-    if (value.length !== 4) throw StunParseError.badAttribute(AttributeType.Fingerprint, `${value.length} bytes`);
-    return readUint32(value, 0);
+    return this.uint32(AttributeType.Fingerprint);
   }
 
   /**
@@ -195,6 +241,13 @@ export class StunMessage {
       if (isComprehensionRequired(type) && !known.has(type)) unknown.add(type);
     }
     return [...unknown];
+  }
+
+  private uint32(type: number): number | undefined {
+    const value = this.get(type);
+    if (!value) return undefined;
+    if (value.length !== 4) throw StunParseError.badAttribute(type, `${value.length} bytes`);
+    return readUint32(value, 0);
   }
 
   private text(type: number, kind: 'username' | 'text'): string | undefined {
