@@ -1,4 +1,37 @@
-// STUN message codec (RFC 8489), sans-IO. The TURN server core comes next (see README.md).
+// STUN/TURN server (RFC 8489, RFC 8656): a sans-IO core, a Node socket layer, TURN REST credentials.
+
+export {
+  checkRestUsername,
+  DEFAULT_CREDENTIAL_TTL_SECONDS,
+  MAX_CREDENTIAL_TTL_SECONDS,
+  mintRestCredentials,
+  type RestUsernameProblem,
+  restPassword,
+  type TurnRestCredentials,
+} from './auth/rest-credentials.js';
+export {
+  interfaceAddresses,
+  type TurnListenerInfo,
+  type TurnLogger,
+  TurnServer,
+  type TurnServerOptions,
+} from './node/turn-server.js';
+export {
+  PeerAddressPolicy,
+  type PeerAddressPolicyOptions,
+  type PeerDenialReason,
+} from './policy/peer-address-policy.js';
+export type { ClientLink, RelayHandle } from './server/allocation.js';
+export { type AuthenticationResult, RestSecretAuthenticator, type TurnAuthenticator } from './server/authenticator.js';
+export {
+  DEFAULT_TURN_LIMITS,
+  type TurnCoreEvent,
+  type TurnCoreLimits,
+  type TurnCoreOptions,
+  type TurnCoreOutput,
+  TurnServerCore,
+} from './server/core.js';
+export type { TurnCounters } from './server/counters.js';
 
 export type { StunAddress, StunErrorCode } from './stun/attributes.js';
 export { type BuildOptions, newTransactionId, StunMessageBuilder } from './stun/builder.js';
