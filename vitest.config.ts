@@ -9,6 +9,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '@convene/protocol': src('protocol'),
+      '@convene/turn': src('turn'),
       '@convene/client': src('client'),
     },
   },

@@ -139,6 +139,19 @@ export class MeshPeer extends TypedEmitter<MeshPeerEvents> {
       });
   }
 
+  /**
+   * New ICE servers (fresh TURN credentials) for any gathering from now on, e.g. an ICE restart.
+   * What is already allocated keeps working: TURN allocations outlive their credentials.
+   */
+  setIceServers(iceServers: RTCIceServer[]): void {
+    if (this.closed) return;
+    try {
+      this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers });
+    } catch (error) {
+      this.log.warn(`could not update ICE servers: ${String(error)}`);
+    }
+  }
+
   getStats(): Promise<RTCStatsReport> {
     return this.pc.getStats();
   }

@@ -162,6 +162,26 @@ describe('Room events', () => {
     expect(reasons).toEqual(['disconnected']);
   });
 
+  it('renewed ICE servers (ice-servers) reach every peer connection and the ones made later', async () => {
+    relay = await RelayServer.start();
+    const ada = await join('Ada');
+    const before = FakePeerConnection.instances.length;
+    await join('Bo');
+    await until(() => FakePeerConnection.instances.length === before + 2); // Ada→Bo and Bo→Ada
+    const fresh = [{ urls: ['turn:127.0.0.1:3478?transport=udp'], username: '2000000000:ada', credential: 'fresh' }];
+    relay.sendTo(ada.participantId, { type: 'ice-servers', iceServers: fresh });
+    const updated = () => FakePeerConnection.instances.filter((pc) => pc.calls.includes('setConfiguration'));
+    await until(() => updated().length === 1); // Ada's only; Bo got nothing
+    expect(updated()[0]?.getConfiguration().iceServers).toEqual(fresh);
+    await join('Cy');
+    await until(() => FakePeerConnection.instances.length === before + 6);
+    // Ada's connection to the newcomer uses the renewed servers from the start.
+    const created = FakePeerConnection.instances.slice(before + 2);
+    expect(created.filter((pc) => JSON.stringify(pc.configuration?.iceServers) === JSON.stringify(fresh))).toHaveLength(
+      1,
+    );
+  });
+
   it('server shutdown (bye): closed with shutting_down', async () => {
     relay = await RelayServer.start();
     const ada = await join('Ada');

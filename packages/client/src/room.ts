@@ -1,4 +1,5 @@
 import {
+  type IceServer,
   type JoinedMessage,
   type ParticipantInfo,
   type ParticipantLeftReason,
@@ -60,7 +61,7 @@ export class Room extends TypedEmitter<RoomEvents> {
   private readonly remoteParticipants = new Map<string, RemoteParticipant>();
   private readonly peers = new Map<string, MeshPeer>();
   private readonly log: Logger;
-  private readonly rtcConfiguration: RTCConfiguration;
+  private rtcConfiguration: RTCConfiguration;
   /** The mute flags the server was last told, so a LocalMedia change is announced once. */
   private announcedMute: { audioMuted: boolean; videoMuted: boolean } | null;
   private announcing: Promise<void> = Promise.resolve();
@@ -123,12 +124,7 @@ export class Room extends TypedEmitter<RoomEvents> {
     this.log = log;
     this.announcedMute = { audioMuted: joined.self.audioMuted, videoMuted: joined.self.videoMuted };
     this.rtcConfiguration = {
-      iceServers: joined.iceServers.map((server) => ({
-        urls: server.urls,
-        // Some browsers reject explicit undefined members.
-        ...(server.username !== undefined && { username: server.username }),
-        ...(server.credential !== undefined && { credential: server.credential }),
-      })),
+      iceServers: toRtcIceServers(joined.iceServers),
       ...(options.iceTransportPolicy && { iceTransportPolicy: options.iceTransportPolicy }),
     };
     signaling.on('message', this.onServerEvent);
@@ -218,6 +214,14 @@ export class Room extends TypedEmitter<RoomEvents> {
       case 'signal':
         this.routeSignal(event.from, event.data);
         return;
+      case 'ice-servers': {
+        // Fresh TURN credentials: for peer connections made from now on, and for re-gathering.
+        const iceServers = toRtcIceServers(event.iceServers);
+        this.rtcConfiguration = { ...this.rtcConfiguration, iceServers };
+        for (const peer of this.peers.values()) peer.setIceServers(iceServers);
+        this.log.debug('ICE servers renewed');
+        return;
+      }
       case 'bye':
         this.log.info('server is shutting down');
         this.close(new ConveneError('shutting_down', 'the server is shutting down'));
@@ -382,4 +386,13 @@ function defaultSignalingUrl(environment: ClientEnvironment): string {
   const location = environment.location;
   if (!location) throw new ConveneError('server_unreachable', 'no url given and no page location to derive it from');
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+}
+
+function toRtcIceServers(servers: readonly IceServer[]): RTCIceServer[] {
+  return servers.map((server) => ({
+    urls: server.urls,
+    // Some browsers reject explicit undefined members.
+    ...(server.username !== undefined && { username: server.username }),
+    ...(server.credential !== undefined && { credential: server.credential }),
+  }));
 }

@@ -146,6 +146,14 @@ export const SignalRelaySchema = v.object({
   from: ParticipantIdSchema,
   data: SignalDataSchema,
 });
+/**
+ * Fresh ICE servers (new TURN credentials) before the ones from `joined` expire. Connections already
+ * up keep working (TURN allocations outlive their credentials); new ones use these.
+ */
+export const IceServersSchema = v.object({
+  type: v.literal('ice-servers'),
+  iceServers: v.array(IceServerSchema),
+});
 export const ByeSchema = v.object({
   type: v.literal('bye'),
   reason: v.picklist(['shutdown']),
@@ -159,11 +167,13 @@ export const ServerMessageSchema = v.variant('type', [
   ParticipantLeftSchema,
   ParticipantUpdatedSchema,
   SignalRelaySchema,
+  IceServersSchema,
   ByeSchema,
 ]);
 export type ServerMessage = v.InferOutput<typeof ServerMessageSchema>;
 export type JoinedMessage = v.InferOutput<typeof JoinedSchema>;
 export type ErrorMessage = v.InferOutput<typeof ErrorSchema>;
+export type IceServersMessage = v.InferOutput<typeof IceServersSchema>;
 export type ParticipantLeftReason = v.InferOutput<typeof ParticipantLeftSchema>['reason'];
 
 // ---------------------------------------------------------------- parsing

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -36,6 +37,25 @@ export interface Config {
   readonly iceServers: readonly string[];
   /** Origins allowed to open the WebSocket; empty allows any. Normalized (`scheme://host[:port]`). */
   readonly allowedOrigins: readonly string[];
+  /** Do not run the embedded STUN/TURN server (and hand out no TURN servers unless `turnUrls`). */
+  readonly turnDisabled: boolean;
+  /** UDP and TCP port of the embedded STUN/TURN server; 0 picks a free one. */
+  readonly turnPort: number;
+  /** `turns:` (TURN over TLS) port, served when a certificate is configured (`tlsCertFile`). */
+  readonly turnTlsPort: number;
+  /** TURN REST shared secret; random per start when null (fine unless an external TURN server shares it). */
+  readonly turnSecret: string | null;
+  /** Relay ports, inclusive, as `min-max`. */
+  readonly turnRelayPorts: string;
+  /** Tests only: let TURN relay to loopback addresses. */
+  readonly turnAllowLoopback: boolean;
+  /** External TURN servers (coturn with `use-auth-secret`) instead of the embedded one; needs `turnSecret`. */
+  readonly turnUrls: readonly string[];
+  readonly turnRealm: string;
+  /** Lifetime of the TURN credentials handed to each participant, in seconds (renewed before expiry). */
+  readonly turnCredentialTtl: number;
+  /** Address (IP or host name) given to browsers for STUN/TURN, and as the relayed address if an IP. */
+  readonly announcedAddress: string | null;
   /** Directory of the built web app. */
   readonly webRoot: string;
   readonly logLevel: LogLevel;
@@ -63,6 +83,16 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   shutdownTimeoutMs: 5_000,
   iceServers: Object.freeze([]),
   allowedOrigins: Object.freeze([]),
+  turnDisabled: false,
+  turnPort: 3478,
+  turnTlsPort: 5349,
+  turnSecret: null,
+  turnRelayPorts: '49152-65535',
+  turnAllowLoopback: false,
+  turnUrls: Object.freeze([]),
+  turnRealm: 'convene',
+  turnCredentialTtl: 300,
+  announcedAddress: null,
   webRoot: DEFAULT_WEB_ROOT,
   logLevel: 'info',
 });
@@ -209,6 +239,90 @@ const OPTIONS: readonly OptionSpec[] = [
       'Comma-separated origins allowed to open the WebSocket, e.g. https://meet.example.org (include the origin this server is reached at). Empty: any origin.',
   },
   {
+    key: 'turnDisabled',
+    flag: 'no-turn',
+    env: 'CONVENE_NO_TURN',
+    kind: 'boolean',
+    description:
+      'Do not start the embedded STUN/TURN server. Without TURN, people behind strict NATs or firewalls that block UDP cannot connect.',
+  },
+  {
+    key: 'turnPort',
+    flag: 'turn-port',
+    env: 'CONVENE_TURN_PORT',
+    kind: 'integer',
+    valueName: 'n',
+    description: 'UDP and TCP port of the embedded STUN/TURN server (open it in the firewall).',
+  },
+  {
+    key: 'turnTlsPort',
+    flag: 'turn-tls-port',
+    env: 'CONVENE_TURN_TLS_PORT',
+    kind: 'integer',
+    valueName: 'n',
+    description:
+      'TURN over TLS (turns:) port, served with the --tls-cert certificate; reaches people whose firewall only lets TLS out (443 is the most permissive choice).',
+  },
+  {
+    key: 'turnSecret',
+    flag: 'turn-secret',
+    env: 'CONVENE_TURN_SECRET',
+    kind: 'string',
+    valueName: 'secret',
+    description:
+      'Shared secret for TURN credentials (the TURN REST scheme, coturn static-auth-secret). Random at each start if not set; set it when using --turn-url. Never logged.',
+  },
+  {
+    key: 'turnRelayPorts',
+    flag: 'turn-relay-ports',
+    env: 'CONVENE_TURN_RELAY_PORTS',
+    kind: 'string',
+    valueName: 'min-max',
+    description: 'UDP ports the TURN server relays media on (open them in the firewall).',
+  },
+  {
+    key: 'turnAllowLoopback',
+    flag: 'turn-allow-loopback',
+    env: 'CONVENE_TURN_ALLOW_LOOPBACK',
+    kind: 'boolean',
+    description: 'Tests only: let TURN relay to loopback addresses (127.0.0.1, ::1). Unsafe on a real server.',
+  },
+  {
+    key: 'turnUrls',
+    flag: 'turn-url',
+    env: 'CONVENE_TURN_URLS',
+    kind: 'list',
+    valueName: 'url',
+    repeatable: true,
+    description:
+      'Use an external TURN server (e.g. coturn with use-auth-secret) instead of the embedded one, e.g. turn:turn.example.org:3478?transport=udp. Repeatable; needs --turn-secret.',
+  },
+  {
+    key: 'turnRealm',
+    flag: 'turn-realm',
+    env: 'CONVENE_TURN_REALM',
+    kind: 'string',
+    valueName: 'realm',
+    description: 'TURN realm of the embedded server.',
+  },
+  {
+    key: 'turnCredentialTtl',
+    flag: 'turn-credential-ttl',
+    env: 'CONVENE_TURN_CREDENTIAL_TTL',
+    kind: 'integer',
+    valueName: 'seconds',
+    description: 'How long the TURN credentials given to a participant are valid; they are renewed before they expire.',
+  },
+  {
+    key: 'announcedAddress',
+    flag: 'announced-address',
+    env: 'CONVENE_ANNOUNCED_ADDRESS',
+    kind: 'string',
+    valueName: 'address',
+    description:
+      "Public IP or host name browsers should use for STUN/TURN (behind NAT, e.g. a cloud VM's public IP). Default: the host the browser used to reach this server.",
+  },
+  {
     key: 'webRoot',
     flag: 'web-root',
     env: 'CONVENE_WEB_ROOT',
@@ -272,6 +386,29 @@ export function resolveConfig(options: ConveneOptions = {}): Readonly<Config> {
   const pingTimeoutOk = integer('pingTimeoutMs', 20, MAX_DURATION_MS);
   integer('joinTimeoutMs', 10, MAX_DURATION_MS);
   integer('shutdownTimeoutMs', 0, 600_000);
+  integer('turnPort', 0, 65_535);
+  integer('turnTlsPort', 0, 65_535);
+  integer('turnCredentialTtl', 60, 86_400);
+  for (const key of ['turnDisabled', 'turnAllowLoopback'] as const) {
+    if (typeof c[key] !== 'boolean') problems.push(`${nameOf(key)} must be true or false (got ${show(c[key])})`);
+  }
+  if (c.turnSecret !== null && (typeof c.turnSecret !== 'string' || c.turnSecret.length < 8)) {
+    problems.push(`${nameOf('turnSecret')} must be at least 8 characters`); // never echo a secret
+  }
+  const relayPorts = parsePortRange(c.turnRelayPorts);
+  if (!relayPorts) {
+    problems.push(
+      `${nameOf('turnRelayPorts')} must be a range like 49152-65535 within 1024-65535 (got ${show(c.turnRelayPorts)})`,
+    );
+  }
+  if (typeof c.turnRealm !== 'string' || !/^[\x21-\x7e]{1,64}$/.test(c.turnRealm)) {
+    problems.push(
+      `${nameOf('turnRealm')} must be 1-64 printable ASCII characters without spaces (got ${show(c.turnRealm)})`,
+    );
+  }
+  if (c.announcedAddress !== null && !isHostOrIp(c.announcedAddress)) {
+    problems.push(`${nameOf('announcedAddress')} must be an IP address or host name (got ${show(c.announcedAddress)})`);
+  }
 
   if (typeof c.rateLimitPerSecond !== 'number' || !(c.rateLimitPerSecond > 0 && c.rateLimitPerSecond <= 1_000_000)) {
     problems.push(
@@ -306,6 +443,12 @@ export function resolveConfig(options: ConveneOptions = {}): Readonly<Config> {
 
   const iceServers = validateList(c.iceServers, 'iceServers', problems, validateIceServer);
   const allowedOrigins = validateList(c.allowedOrigins, 'allowedOrigins', problems, validateOrigin);
+  const turnUrls = validateList(c.turnUrls, 'turnUrls', problems, validateTurnUrl);
+  if (turnUrls.length > 0 && c.turnSecret === null) {
+    problems.push(
+      `${nameOf('turnUrls')} needs ${nameOf('turnSecret')}: the secret the TURN server checks credentials with`,
+    );
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
@@ -315,6 +458,7 @@ export function resolveConfig(options: ConveneOptions = {}): Readonly<Config> {
     webRoot: resolve(c.webRoot),
     iceServers: Object.freeze(iceServers),
     allowedOrigins: Object.freeze([...new Set(allowedOrigins)]),
+    turnUrls: Object.freeze(turnUrls),
   });
 }
 
@@ -343,18 +487,39 @@ function validateList(
 
 function validateIceServer(url: string): { ok: true; value: string } | { ok: false; problem: string } {
   if (/^turns?:/i.test(url)) {
-    // A turn: URL without credentials makes browsers throw when creating the RTCPeerConnection,
-    // and this version cannot mint TURN credentials yet.
-    return {
-      ok: false,
-      problem: `"${url}" is a TURN URL; only stun:/stuns: URLs are supported until TURN credentials are`,
-    };
+    // A turn: URL needs credentials, which only --turn-url servers get (minted with --turn-secret).
+    return { ok: false, problem: `"${url}" is a TURN URL; give TURN servers with --turn-url and --turn-secret` };
   }
   const match = STUN_URL.exec(url);
   if (!match || (match[1] !== undefined && Number(match[1]) > 65_535)) {
     return { ok: false, problem: `"${url}" is not a STUN URL like stun:stun.example.org:3478` };
   }
   return { ok: true, value: url };
+}
+
+const TURN_URL =
+  /^turns?:(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?(?:\?transport=(?:udp|tcp))?$/;
+
+function validateTurnUrl(url: string): { ok: true; value: string } | { ok: false; problem: string } {
+  const match = TURN_URL.exec(url);
+  if (!match || (match[1] !== undefined && Number(match[1]) > 65_535)) {
+    return { ok: false, problem: `"${url}" is not a TURN URL like turn:turn.example.org:3478?transport=udp` };
+  }
+  return { ok: true, value: url };
+}
+
+/** `min-max` within the unprivileged ports, or null. */
+export function parsePortRange(text: unknown): { min: number; max: number } | null {
+  if (typeof text !== 'string') return null;
+  const match = /^(\d{1,5})-(\d{1,5})$/.exec(text.trim());
+  if (!match) return null;
+  const min = Number(match[1]);
+  const max = Number(match[2]);
+  return min >= 1024 && max <= 65_535 && min <= max ? { min, max } : null;
+}
+
+function isHostOrIp(text: string): boolean {
+  return isIP(text) !== 0 || /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(text);
 }
 
 function validateOrigin(origin: string): { ok: true; value: string } | { ok: false; problem: string } {
@@ -510,6 +675,7 @@ export function helpText(): string {
 function formatDefault(key: keyof Config): string {
   const value = DEFAULT_CONFIG[key];
   if (key === 'webRoot') return 'apps/web/dist of this installation';
+  if (key === 'turnSecret') return 'random at each start';
   if (Array.isArray(value)) return value.length === 0 ? 'none' : value.join(',');
   if (value === null) return 'none';
   return String(value);

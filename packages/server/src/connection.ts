@@ -17,6 +17,7 @@ import { type RawData, WebSocket } from 'ws';
 import type { Config } from './config.js';
 import { closeCodeFor, JoinRefusedError, RequestError, SignalingError } from './errors.js';
 import { TypedEmitter } from './events.js';
+import type { IceServerSource } from './iceServers.js';
 import type { Logger } from './logger.js';
 import { type ByeReason, Participant } from './participant.js';
 import { type Clock, RateLimiter } from './rateLimiter.js';
@@ -57,6 +58,8 @@ export function checkConnectionTransition(
 /** What a connection needs from the server that owns it. */
 export interface ConnectionContext {
   readonly config: Readonly<Config>;
+  /** Mints each participant's ICE servers (TURN credentials) at join and on renewal. */
+  readonly iceServers: IceServerSource;
   readonly rooms: RoomRegistry;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -94,12 +97,16 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
   #pingTimer: NodeJS.Timeout | undefined;
   #livenessTimer: NodeJS.Timeout | undefined;
   #terminateTimer: NodeJS.Timeout | undefined;
+  #iceRenewalTimer: NodeJS.Timeout | undefined;
   #closeScheduled = false;
+  /** The Host header of the upgrade: the name this client reaches us by (for TURN URLs). */
+  readonly #requestHost: string | undefined;
 
-  constructor(socket: WebSocket, context: ConnectionContext) {
+  constructor(socket: WebSocket, context: ConnectionContext, requestHost?: string) {
     super(context.logger);
     this.#socket = socket;
     this.#context = context;
+    this.#requestHost = requestHost;
     this.#logger = context.logger;
     const { config } = context;
     this.#rateLimiter = new RateLimiter({
@@ -252,17 +259,30 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
 
   #sendJoined(requestId: number, room: Room, participant: Participant, others: ParticipantInfo[]): void {
     const { config } = this.#context;
+    const grant = this.#context.iceServers.grant(participant.id, this.#requestHost);
+    this.#scheduleIceRenewal(participant, grant.renewInMs);
     this.#send({
       type: 'joined',
       id: requestId,
       version: PROTOCOL_VERSION,
       participantId: participant.id,
       resumeToken: participant.resumeToken,
-      iceServers: config.iceServers.map((url) => ({ urls: url })),
+      iceServers: grant.iceServers,
       room: { name: room.name, mode: room.mode, participants: others },
       self: participant.info(),
       limits: { maxMessageBytes: config.maxMessageBytes, maxParticipants: config.maxParticipants },
     });
+  }
+
+  /** TURN credentials expire: send fresh ones before they do, for as long as the participant stays. */
+  #scheduleIceRenewal(participant: Participant, renewInMs: number | null): void {
+    if (renewInMs === null) return;
+    this.#iceRenewalTimer = setTimeout(() => {
+      if (this.#state !== 'joined') return;
+      const grant = this.#context.iceServers.grant(participant.id, this.#requestHost);
+      this.#send({ type: 'ice-servers', iceServers: grant.iceServers });
+      this.#scheduleIceRenewal(participant, grant.renewInMs);
+    }, renewInMs).unref();
   }
 
   #update(message: UpdateMessage): void {
@@ -388,6 +408,7 @@ export class Connection extends TypedEmitter<ConnectionEvents> {
     clearTimeout(this.#joinTimer);
     clearInterval(this.#pingTimer);
     clearTimeout(this.#livenessTimer);
+    clearTimeout(this.#iceRenewalTimer);
   }
 
   /** The one setter for the connection state: ignores no-ops, rejects illegal moves, logs, emits. */

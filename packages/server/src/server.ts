@@ -1,8 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { type Config, type ConveneOptions, resolveConfig } from './config.js';
+import { type AddressInfo, isIP } from 'node:net';
+import { interfaceAddresses, type TurnListenerInfo, TurnServer } from '@convene/turn';
+import { type Config, type ConveneOptions, parsePortRange, resolveConfig } from './config.js';
 import { createHttpHandler } from './http.js';
+import { type EmbeddedTurnPorts, IceServerProvider } from './iceServers.js';
 import { createLogger, type Logger } from './logger.js';
 import { localUrl } from './network.js';
 import { type Clock, monotonicClock } from './rateLimiter.js';
@@ -23,6 +26,8 @@ export interface ListenResult {
   readonly port: number;
   /** Where to open the app on this machine, without trailing slash, e.g. `http://127.0.0.1:8080`. */
   readonly url: string;
+  /** The embedded STUN/TURN server's listeners; empty when it is off. */
+  readonly turn: readonly TurnListenerInfo[];
 }
 
 export type ConveneServerStats = SignalingStats;
@@ -49,7 +54,12 @@ export function createConveneServer(options: ConveneOptions = {}, deps: ConveneS
   const logger = deps.logger ?? createLogger(config.logLevel);
   const clock = deps.clock ?? monotonicClock;
   const startedAt = clock();
-  const signaling = new SignalingServer(config, { logger, clock });
+  // Never logged. Random per start unless configured (an external TURN server must share it).
+  const turnSecret = config.turnSecret ?? randomBytes(24).toString('base64url');
+  let turnServer: TurnServer | undefined;
+  let turnPorts: EmbeddedTurnPorts | null = null;
+  const iceServers = new IceServerProvider(config, turnSecret, () => turnPorts);
+  const signaling = new SignalingServer(config, { logger, clock, iceServers });
   const handler = createHttpHandler({
     config,
     logger,
@@ -64,9 +74,8 @@ export function createConveneServer(options: ConveneOptions = {}, deps: ConveneS
 
   const listen = async (): Promise<ListenResult> => {
     if (closing) throw new Error('the server was closed');
-    const server = config.https
-      ? createHttpsServer({ ...(await loadTlsCredentials(config, logger)) }, handler)
-      : createHttpServer(handler);
+    const tls = config.https ? await loadTlsCredentials(config, logger) : null;
+    const server = tls ? createHttpsServer({ ...tls }, handler) : createHttpServer(handler);
     httpServer = server;
     server.on('upgrade', (req, socket, head: Buffer) => {
       try {
@@ -84,13 +93,32 @@ export function createConveneServer(options: ConveneOptions = {}, deps: ConveneS
       });
     });
     server.on('error', (error) => logger.error({ err: error }, 'HTTP server error'));
+    if (!config.turnDisabled && config.turnUrls.length === 0) {
+      try {
+        turnServer = await startEmbeddedTurn(
+          config,
+          turnSecret,
+          tls && config.tlsCertFile !== null ? tls : null,
+          logger,
+        );
+      } catch (error) {
+        server.close();
+        throw error;
+      }
+      const listeners = turnServer.listening;
+      turnPorts = {
+        port: listeners.find((l) => l.transport === 'udp')?.port ?? config.turnPort,
+        tlsPort: listeners.find((l) => l.transport === 'tls')?.port ?? null,
+      };
+      logger.info({ listeners }, 'STUN/TURN listening');
+    }
     const { port } = server.address() as AddressInfo;
     const url = localUrl(config.host, port, config.https);
     logger.info({ url, host: config.host, port, https: config.https, version: SERVER_VERSION }, 'listening');
     if (!hasWebApp(config.webRoot)) {
       logger.warn({ webRoot: config.webRoot }, 'the web app is not built (no index.html); run npm run build');
     }
-    return { port, url };
+    return { port, url, turn: turnServer?.listening ?? [] };
   };
 
   const close = async (): Promise<void> => {
@@ -118,6 +146,7 @@ export function createConveneServer(options: ConveneOptions = {}, deps: ConveneS
         server.closeIdleConnections();
       });
     }
+    await turnServer?.close();
     logger.info('stopped');
   };
 
@@ -133,4 +162,31 @@ export function createConveneServer(options: ConveneOptions = {}, deps: ConveneS
     },
     stats: () => signaling.stats(),
   };
+}
+
+/**
+ * The embedded STUN/TURN server on the HTTP host's address (every interface for 0.0.0.0 / ::),
+ * with TURN over TLS when a real certificate is configured: browsers do not accept a self-signed
+ * one for `turns:`.
+ */
+async function startEmbeddedTurn(
+  config: Readonly<Config>,
+  secret: string,
+  tls: { cert: string; key: string } | null,
+  logger: Logger,
+): Promise<TurnServer> {
+  const wildcard = config.host === '0.0.0.0' || config.host === '::';
+  const listenAddresses = !wildcard && isIP(config.host) !== 0 ? [config.host] : interfaceAddresses();
+  const announced = config.announcedAddress;
+  return TurnServer.start({
+    secret,
+    realm: config.turnRealm,
+    port: config.turnPort,
+    listenAddresses,
+    relayPorts: parsePortRange(config.turnRelayPorts) ?? { min: 49152, max: 65535 },
+    ...(announced !== null && isIP(announced) !== 0 ? { announcedAddress: announced } : {}),
+    ...(tls ? { tls: { cert: tls.cert, key: tls.key, port: config.turnTlsPort } } : {}),
+    allowLoopbackPeers: config.turnAllowLoopback,
+    logger: logger.child({ component: 'turn' }),
+  });
 }

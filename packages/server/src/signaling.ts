@@ -5,6 +5,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { Config } from './config.js';
 import { Connection, type ConnectionContext } from './connection.js';
 import { HttpErrorCode, pathnameOf, SECURITY_HEADERS } from './http.js';
+import type { IceServerSource } from './iceServers.js';
 import type { Logger } from './logger.js';
 import type { Clock } from './rateLimiter.js';
 import { RoomRegistry } from './room.js';
@@ -40,7 +41,7 @@ export class SignalingServer {
   #shuttingDown = false;
   #onAllClosed: (() => void) | undefined;
 
-  constructor(config: Readonly<Config>, options: { logger: Logger; clock: Clock }) {
+  constructor(config: Readonly<Config>, options: { logger: Logger; clock: Clock; iceServers: IceServerSource }) {
     this.#config = config;
     this.#logger = options.logger;
     this.rooms = new RoomRegistry({ maxParticipants: config.maxParticipants, logger: options.logger });
@@ -54,6 +55,7 @@ export class SignalingServer {
     });
     this.#context = {
       config,
+      iceServers: options.iceServers,
       rooms: this.rooms,
       logger: options.logger,
       clock: options.clock,
@@ -137,7 +139,7 @@ export class SignalingServer {
   }
 
   #accept(ws: WebSocket, req: IncomingMessage): void {
-    const connection = new Connection(ws, this.#context);
+    const connection = new Connection(ws, this.#context, req.headers.host);
     this.#connections.add(connection);
     this.#logger.debug({ remote: req.socket.remoteAddress, connections: this.#connections.size }, 'connection opened');
     connection.on('close', () => {

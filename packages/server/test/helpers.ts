@@ -31,10 +31,18 @@ export function emptyDir(): string {
   return dir;
 }
 
-/** A server on 127.0.0.1 and a free port, with a silent logger; closed after the test. */
+/** A server on 127.0.0.1 and free ports (HTTP and TURN), with a silent logger; closed after the test. */
 export async function startServer(options: ConveneOptions = {}): Promise<RunningServer> {
   const server = createConveneServer(
-    { host: '127.0.0.1', port: 0, webRoot: emptyDir(), shutdownTimeoutMs: 1000, ...options },
+    {
+      host: '127.0.0.1',
+      port: 0,
+      turnPort: 0,
+      turnTlsPort: 0,
+      webRoot: emptyDir(),
+      shutdownTimeoutMs: 1000,
+      ...options,
+    },
     { logger: createSilentLogger() },
   );
   const { port, url } = await server.listen();

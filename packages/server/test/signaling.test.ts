@@ -9,7 +9,12 @@ const candidate = {
 
 describe('join', () => {
   it('answers joined with the participant id, ICE servers, the others in the room and the limits', async () => {
-    const { wsUrl } = await startServer({ iceServers: ['stun:stun.example.org:3478'], maxParticipants: 7 });
+    // TURN off here: what the embedded TURN server adds is tested in turn.test.ts.
+    const { wsUrl } = await startServer({
+      iceServers: ['stun:stun.example.org:3478'],
+      maxParticipants: 7,
+      turnDisabled: true,
+    });
     const ada = await TestClient.joined(wsUrl, 'daily-standup', 'Ada');
     const bob = await TestClient.connect(wsUrl, 'Bob');
     const reply = await bob.join('daily-standup', '  Bob  ', { videoMuted: true });

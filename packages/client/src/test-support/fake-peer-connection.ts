@@ -20,9 +20,18 @@ export class FakePeerConnection extends EventTarget {
   /** Delay (ms) createOffer takes, to make other steps arrive while it runs. */
   createOfferDelayMs = 0;
 
-  constructor(readonly configuration?: RTCConfiguration) {
+  constructor(public configuration?: RTCConfiguration) {
     super();
     FakePeerConnection.instances.push(this);
+  }
+
+  getConfiguration(): RTCConfiguration {
+    return { ...this.configuration };
+  }
+
+  setConfiguration(configuration: RTCConfiguration): void {
+    this.calls.push('setConfiguration');
+    this.configuration = configuration;
   }
 
   async createOffer(options?: RTCOfferOptions): Promise<RTCSessionDescriptionInit> {

@@ -75,6 +75,14 @@ export class RelayServer {
     }
   }
 
+  /** Sends a server message to one participant, as the real server does with `ice-servers`. */
+  sendTo(participantId: string, message: ServerMessage): void {
+    for (const room of this.rooms.values()) {
+      const member = room.get(participantId);
+      if (member) send(member.socket, message);
+    }
+  }
+
   /** Drops a participant's socket without a close frame, like a network failure. */
   dropConnection(participantId: string): void {
     for (const room of this.rooms.values()) room.get(participantId)?.socket.terminate();
