@@ -16,7 +16,9 @@ export interface RunningServer {
  * `host` (loopback unless a test says otherwise), as a user would with `npm start`.
  */
 export async function startServer(extraArgs: string[] = [], host = '127.0.0.1'): Promise<RunningServer> {
-  const child = spawn(process.execPath, [cliPath, '--port', '0', '--host', host, ...extraArgs], {
+  // Free ports for HTTP and TURN: a test's namespace may hold a server from the test before.
+  const args = [cliPath, '--port', '0', '--turn-port', '0', '--host', host, ...extraArgs];
+  const child = spawn(process.execPath, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -3,7 +3,7 @@ import { type CliCommand, helpText, parseCommandLine } from './config.js';
 import { ConfigError } from './errors.js';
 import { createLogger } from './logger.js';
 import { lanUrls, localUrl } from './network.js';
-import { createConveneServer } from './server.js';
+import { createConveneServer, TurnStartError } from './server.js';
 import { hasWebApp } from './staticFiles.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -41,12 +41,21 @@ async function main(): Promise<number> {
   const logger = createLogger(config.logLevel);
   const server = createConveneServer(config, { logger });
   let port: number;
+  let turn: Awaited<ReturnType<typeof server.listen>>['turn'];
   try {
-    ({ port } = await server.listen());
+    ({ port, turn } = await server.listen());
   } catch (error) {
     if (error instanceof ConfigError) {
       say(`convene: ${error.message}`);
       return EXIT_BAD_CONFIG;
+    }
+    if (error instanceof TurnStartError) {
+      if (error.code === 'EADDRINUSE') {
+        say(
+          `convene: the STUN/TURN port ${config.turnPort} is already in use (another TURN server such as coturn?); pick another with --turn-port, or run without TURN with --no-turn`,
+        );
+      } else say(`convene: ${error.message}`);
+      return EXIT_FAILURE;
     }
     const code = error instanceof Error && 'code' in error ? error.code : undefined;
     if (code === 'EADDRINUSE')
@@ -65,6 +74,15 @@ async function main(): Promise<number> {
   say(`  Convene ${SERVER_VERSION} is running.`);
   say(`  On this machine:   ${local}/`);
   for (const url of lan) say(`  On your network:   ${url}/`);
+  const turnPorts = [...new Set(turn.filter((l) => l.transport !== 'tls').map((l) => l.port))];
+  const turnTls = [...new Set(turn.filter((l) => l.transport === 'tls').map((l) => l.port))];
+  if (turnPorts.length > 0) {
+    say(
+      `  STUN/TURN:         UDP and TCP port ${turnPorts.join(', ')}${turnTls.length > 0 ? `, TLS port ${turnTls.join(', ')}` : ''}; relay ports ${config.turnRelayPorts} (UDP)`,
+    );
+  } else if (config.turnUrls.length > 0) say(`  TURN:              external, ${config.turnUrls.join(' ')}`);
+  else say('  TURN:              off (--no-turn): people behind strict NATs or firewalls may not connect');
+  if (config.turnAllowLoopback) say('  Warning: --turn-allow-loopback is for tests only: TURN relays to this machine.');
   if (!hasWebApp(config.webRoot)) {
     say('');
     say(`  The web app is not built (no index.html in ${config.webRoot}): run "npm run build".`);

@@ -18,5 +18,6 @@ export {
   type ConveneServerStats,
   createConveneServer,
   type ListenResult,
+  TurnStartError,
 } from './server.js';
 export { SERVER_VERSION } from './version.js';

@@ -103,7 +103,7 @@ export function createConveneServer(options: ConveneOptions = {}, deps: ConveneS
         );
       } catch (error) {
         server.close();
-        throw error;
+        throw new TurnStartError(error);
       }
       const listeners = turnServer.listening;
       turnPorts = {
@@ -162,6 +162,17 @@ export function createConveneServer(options: ConveneOptions = {}, deps: ConveneS
     },
     stats: () => signaling.stats(),
   };
+}
+
+/** The embedded TURN server could not bind its ports; `code` is the socket error's (EADDRINUSE...). */
+export class TurnStartError extends Error {
+  readonly code: string | undefined;
+
+  constructor(cause: unknown) {
+    super(`the STUN/TURN server could not start: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'TurnStartError';
+    this.code = cause instanceof Error && 'code' in cause ? String(cause.code) : undefined;
+  }
 }
 
 /**

@@ -11,8 +11,8 @@ import {
 } from '@convene/turn';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { hostnameOf } from '../src/iceServers.js';
-import { ConfigError, createConveneServer, createSilentLogger } from '../src/index.js';
-import { startServer, TestClient } from './helpers.js';
+import { ConfigError, createConveneServer, createSilentLogger, TurnStartError } from '../src/index.js';
+import { emptyDir, startServer, TestClient } from './helpers.js';
 
 /**
  * What a browser does with the TURN server `joined` hands it: Allocate over UDP, answer the 401
@@ -140,6 +140,21 @@ describe('embedded TURN, handed out in joined', () => {
     expect(turn.urls).toEqual(['turn:turn.example.org:3478?transport=udp', 'turns:turn.example.org:443?transport=tcp']);
     const { createHmac } = await import('node:crypto');
     expect(turn.credential).toBe(createHmac('sha1', 'shared-with-coturn').update(turn.username).digest('base64'));
+  });
+
+  it('fails to start with TurnStartError (EADDRINUSE) when the TURN port is taken, and frees the HTTP port', async () => {
+    const squatter = createSocket('udp4');
+    await new Promise<void>((resolve) => squatter.bind(0, '127.0.0.1', resolve));
+    const taken = squatter.address().port;
+    const server = createConveneServer(
+      { host: '127.0.0.1', port: 0, turnPort: taken, webRoot: emptyDir() },
+      { logger: createSilentLogger() },
+    );
+    const error: unknown = await server.listen().catch((e: unknown) => e);
+    squatter.close();
+    expect(error).toBeInstanceOf(TurnStartError);
+    expect((error as TurnStartError).code).toBe('EADDRINUSE');
+    await server.close();
   });
 
   it('refuses --turn-url without --turn-secret, and bad TURN settings, at startup', () => {
