@@ -23,6 +23,8 @@ const BROWSERS = [
   { name: 'chromium', path: '/usr/bin/chromium', apt: 'chromium' },
   { name: 'firefox', path: '/usr/bin/firefox-esr', apt: 'firefox-esr' },
 ];
+// Interop tests against coturn's own client and echo peer skip themselves when these are missing.
+const COTURN_TOOLS = ['/usr/bin/turnutils_uclient', '/usr/bin/turnutils_peer', '/usr/bin/turnserver'];
 
 function run(label, command, commandArgs, env = {}) {
   console.log(`\n▶ ${label}: ${command} ${commandArgs.join(' ')}`);
@@ -56,6 +58,9 @@ if (!args['no-build']) {
 }
 
 if (!args.only || args.only === 'unit') {
+  if (!COTURN_TOOLS.every((path) => existsSync(path))) {
+    skipped.push({ what: 'TURN interop tests with coturn (turnutils_uclient, turnutils_peer)', apt: 'coturn' });
+  }
   const [cmd, cmdArgs] = isolatedCommand('npx', ['vitest', 'run']);
   if (run('unit and integration tests', cmd, cmdArgs) !== 0) failures.push('unit and integration tests');
 }

@@ -96,7 +96,8 @@ export class TurnServer {
     const output: TurnCoreOutput = {
       sendToClient: (link, client, bytes) => this.sendToClient(link, client, bytes),
       sendToPeer: (relay, peer, bytes) => (relay as Relay).socket.send(bytes, peer.port, peer.address),
-      openRelay: (allocationId, family, link) => void this.openRelay(allocationId, family, link),
+      openRelay: (allocationId, family, link, { evenPort }) =>
+        void this.openRelay(allocationId, family, link, evenPort),
       closeRelay: (relay) => this.closeRelay(relay as Relay),
       event: (event) => this.onCoreEvent(event),
     };
@@ -245,14 +246,19 @@ export class TurnServer {
     if (stream && !stream.socket.destroyed) stream.socket.write(bytes);
   }
 
-  private async openRelay(allocationId: number, family: 'IPv4' | 'IPv6', link: ClientLink): Promise<void> {
+  private async openRelay(
+    allocationId: number,
+    family: 'IPv4' | 'IPv6',
+    link: ClientLink,
+    evenPort: boolean,
+  ): Promise<void> {
     const address =
       link.local.family === family ? link.local.address : this.addresses.find((a) => familyOf(a) === family);
     if (!address) {
       this.core.relayFailed(allocationId, 'unsupported-family');
       return;
     }
-    const socket = await this.bindRelaySocket(address);
+    const socket = await this.bindRelaySocket(address, evenPort);
     if (!socket) {
       this.options.logger?.warn({ allocationId }, 'TURN relay port range exhausted');
       this.core.relayFailed(allocationId, 'no-ports');
@@ -279,12 +285,15 @@ export class TurnServer {
     this.core.relayOpened(allocationId, relay);
   }
 
-  private async bindRelaySocket(address: string): Promise<UdpSocket | null> {
+  /** A free port of the relay range (random, so relay ports are not predictable), even if asked. */
+  private async bindRelaySocket(address: string, evenPort: boolean): Promise<UdpSocket | null> {
     const { min, max } = this.relayPorts;
     const span = max - min + 1;
     const start = Math.floor(Math.random() * span);
-    for (let attempt = 0; attempt < Math.min(RELAY_BIND_ATTEMPTS, span); attempt++) {
-      const port = min + ((start + attempt * 7919) % span); // a prime stride visits the range unevenly-sequentially
+    for (let attempt = 0; attempt < Math.min(RELAY_BIND_ATTEMPTS * 2, span); attempt++) {
+      // A prime stride spreads the attempts over the whole range.
+      const port = min + ((start + attempt * 7919) % span);
+      if (evenPort && port % 2 !== 0) continue;
       const key = `${address}|${port}`;
       if (this.usedRelayPorts.has(key)) continue;
       this.usedRelayPorts.add(key);

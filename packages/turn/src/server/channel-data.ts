@@ -8,10 +8,10 @@ import { HEADER_LENGTH, MAX_CHANNEL_NUMBER, MIN_CHANNEL_NUMBER } from '../stun/c
 
 export const CHANNEL_DATA_HEADER = 4;
 
-/** RFC 7983: first byte 0x40-0x4F is a ChannelData message (0x50-0x7F are reserved channels). */
+/** RFC 7983: first byte 0x40-0x7F is ChannelData (channels 0x4000-0x7FFF, see MAX_CHANNEL_NUMBER). */
 export function isChannelData(bytes: Uint8Array): boolean {
   const first = bytes[0] ?? 0;
-  return bytes.length >= CHANNEL_DATA_HEADER && first >= 0x40 && first <= 0x4f;
+  return bytes.length >= CHANNEL_DATA_HEADER && first >= 0x40 && first <= 0x7f;
 }
 
 export interface ChannelDataView {
@@ -75,7 +75,7 @@ export class StreamFramer {
       if (first < 0x40) {
         if (declared % 4 !== 0) return this.fail();
         size = HEADER_LENGTH + declared;
-      } else if (first <= 0x4f) {
+      } else if (first <= 0x7f) {
         size = CHANNEL_DATA_HEADER + ((declared + 3) & ~3);
       } else {
         return this.fail();

@@ -61,7 +61,9 @@ class Harness implements TurnCoreOutput {
   sendToPeer(relay: RelayHandle, peer: StunAddress, bytes: Uint8Array): void {
     this.toPeer.push({ relay, peer, bytes });
   }
-  openRelay(allocationId: number): void {
+  evenPortRequests: boolean[] = [];
+  openRelay(allocationId: number, _family: string, _link: ClientLink, options: { evenPort: boolean }): void {
+    this.evenPortRequests.push(options.evenPort);
     if (this.holdRelays) this.pending.push(allocationId);
     else this.openNow(allocationId);
   }
@@ -226,12 +228,23 @@ describe('Allocate', () => {
       420,
     ],
     [
-      'EVEN-PORT',
+      'a RESERVATION-TOKEN we never issued',
       () =>
         alice.signed(StunMethod.Allocate, (b) =>
-          b.requestedTransport(17).add(AttributeType.EvenPort, Uint8Array.of(0x80)),
+          b.requestedTransport(17).add(AttributeType.ReservationToken, Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8)),
         ),
-      420,
+      508,
+    ],
+    [
+      'EVEN-PORT together with RESERVATION-TOKEN',
+      () =>
+        alice.signed(StunMethod.Allocate, (b) =>
+          b
+            .requestedTransport(17)
+            .add(AttributeType.EvenPort, Uint8Array.of(0))
+            .add(AttributeType.ReservationToken, new Uint8Array(8)),
+        ),
+      400,
     ],
   ])('answers %s with the right error', (_name, build, code) => {
     const challenge = h.exchange(alice.request(StunMethod.Allocate, (b) => b.requestedTransport(17)));
@@ -239,6 +252,24 @@ describe('Allocate', () => {
     const answer = h.exchange(build());
     expect(answer?.code).toBe(code);
     expect(h.core.allocationCount).toBe(0);
+  });
+
+  it.each([
+    ['EVEN-PORT with R=1 (no reservation is made)', AttributeType.EvenPort, Uint8Array.of(0x80), true],
+    ['EVEN-PORT with R=0', AttributeType.EvenPort, Uint8Array.of(0), true],
+    [
+      'the all-zero RESERVATION-TOKEN (means none, as coturn reads it)',
+      AttributeType.ReservationToken,
+      new Uint8Array(8),
+      false,
+    ],
+  ])('accepts %s', (_name, type, value, even) => {
+    const challenge = h.exchange(alice.request(StunMethod.Allocate, (b) => b.requestedTransport(17)));
+    if (challenge) alice.learn(challenge.message);
+    const answer = h.exchange(alice.signed(StunMethod.Allocate, (b) => b.requestedTransport(17).add(type, value)));
+    expect(answer?.code).toBe(0);
+    expect(answer?.message.has(AttributeType.ReservationToken)).toBe(false);
+    expect(h.evenPortRequests).toEqual([even]);
   });
 
   it('allows 12 allocations per user, then answers 486 Allocation Quota Reached', () => {
@@ -388,7 +419,7 @@ describe('permissions and relaying', () => {
 
   it.each([
     ['a channel number below 0x4000', 0x3fff, PEER, 400],
-    ['a reserved channel number', 0x5000, PEER, 400],
+    ['a number above the ChannelData range', 0x8000, PEER, 400],
     ['a denied peer', 0x4002, { family: 'IPv4', address: '10.1.2.3', port: 9 } as StunAddress, 403],
     [
       'an IPv6 peer on an IPv4 relay',

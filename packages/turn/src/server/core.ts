@@ -18,7 +18,7 @@ export interface TurnCoreOutput {
   sendToClient(link: ClientLink, client: StunAddress, bytes: Uint8Array): void;
   sendToPeer(relay: RelayHandle, peer: StunAddress, bytes: Uint8Array): void;
   /** Open a relay socket for `allocationId`; answer with relayOpened or relayFailed (later is fine). */
-  openRelay(allocationId: number, family: 'IPv4' | 'IPv6', link: ClientLink): void;
+  openRelay(allocationId: number, family: 'IPv4' | 'IPv6', link: ClientLink, options: { evenPort: boolean }): void;
   closeRelay(relay: RelayHandle): void;
   /** Lifecycle events for logs (never carries keys or passwords). */
   event?(event: TurnCoreEvent): void;
@@ -93,6 +93,8 @@ const UNDERSTOOD: ReadonlySet<number> = new Set([
   AttributeType.Nonce,
   AttributeType.RequestedAddressFamily,
   AttributeType.RequestedTransport,
+  AttributeType.EvenPort,
+  AttributeType.ReservationToken,
   AttributeType.XorMappedAddress,
 ]);
 
@@ -412,6 +414,11 @@ export class TurnServerCore {
       this.sendError(link, client, message, 440, { key: auth.key });
       return;
     }
+    const portRequest = relayPortRequest(message);
+    if (portRequest.error) {
+      this.sendError(link, client, message, portRequest.error, { key: auth.key });
+      return;
+    }
     if ((this.allocationsPerUser.get(auth.userId) ?? 0) >= this.limits.allocationsPerUser) {
       this.counters.quotaRejections++;
       this.sendError(link, client, message, 486, { key: auth.key });
@@ -438,7 +445,7 @@ export class TurnServerCore {
     this.allocationsByKey.set(key, allocation);
     this.allocationsById.set(allocation.id, allocation);
     this.allocationsPerUser.set(auth.userId, (this.allocationsPerUser.get(auth.userId) ?? 0) + 1);
-    this.output.openRelay(allocation.id, allocation.family, link);
+    this.output.openRelay(allocation.id, allocation.family, link, { evenPort: portRequest.evenPort });
   }
 
   private handleRefresh(link: ClientLink, client: StunAddress, message: StunMessage, auth: Authenticated): void {
@@ -692,6 +699,23 @@ export class TurnServerCore {
       });
     }
   }
+}
+
+/**
+ * EVEN-PORT and RESERVATION-TOKEN (RFC 8656 §7.2): an even relay port is granted; the R bit's
+ * "reserve the next port too" is not (no RESERVATION-TOKEN is returned, which the RFC lets a client
+ * cope with). We never issue tokens, so a non-zero token matches no reservation (508); the all-zero
+ * token that clients such as coturn's send after getting none means "no token" (as coturn reads it).
+ */
+function relayPortRequest(message: StunMessage): { evenPort: boolean; error?: number } {
+  const evenPort = message.get(AttributeType.EvenPort);
+  const token = message.get(AttributeType.ReservationToken);
+  if (evenPort !== undefined && evenPort.length !== 1) return { evenPort: false, error: 400 };
+  if (token === undefined) return { evenPort: evenPort !== undefined };
+  if (token.length !== 8 || evenPort !== undefined || message.has(AttributeType.RequestedAddressFamily)) {
+    return { evenPort: false, error: 400 };
+  }
+  return token.every((byte) => byte === 0) ? { evenPort: false } : { evenPort: false, error: 508 };
 }
 
 function isTurnRequest(method: number): boolean {

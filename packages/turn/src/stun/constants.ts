@@ -75,6 +75,10 @@ export const MAX_TEXT_CHARS = 127;
 export const TRANSPORT_UDP = 17;
 /** REQUESTED-ADDRESS-FAMILY values (RFC 8656 §18.8), the same codes as the address attributes. */
 export const AddressFamilyCode = { IPv4: 0x01, IPv6: 0x02 } as const;
-/** ChannelData channel numbers (RFC 8656 §12): 0x4000-0x4FFF; 0x5000-0x7FFF are reserved. */
+/**
+ * ChannelData channel numbers. RFC 8656 §12 narrowed them to 0x4000-0x4FFF, but RFC 5766 allowed
+ * 0x4000-0x7FFF and clients still pick from all of it (coturn's turnutils_uclient does); we accept
+ * the old range, as coturn does. Browsers count up from 0x4000.
+ */
 export const MIN_CHANNEL_NUMBER = 0x4000;
-export const MAX_CHANNEL_NUMBER = 0x4fff;
+export const MAX_CHANNEL_NUMBER = 0x7fff;
