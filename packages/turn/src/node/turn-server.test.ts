@@ -119,6 +119,23 @@ describe('TurnServer on real sockets (loopback peers allowed, as in tests)', () 
     await expect.poll(() => server.core.allocationCount).toBe(before);
   });
 
+  it('drops relayed packets for a TCP client that stopped reading, instead of queueing without bound', async () => {
+    const socket = await TurnTestSocket.stream(port());
+    const client = TestTurnClient.rest(SECRET, 'stalled', REALM, Date.now());
+    const relayed = await allocate(socket, client);
+    expect((await socket.exchange(client.createPermission(peer.address)))?.code).toBe(0);
+    socket.pauseReading();
+    const chunk = Buffer.alloc(1200, 1);
+    const before = server.counters.droppedBackpressure;
+    // 48 MB from the peer: more than the kernel's socket buffers (up to ≈10 MB on loopback) and our 1 MB backlog.
+    for (let i = 0; i < 40_000; i++) {
+      peer.socket.send(chunk, relayed.port, relayed.address);
+      if (i % 200 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await expect.poll(() => server.counters.droppedBackpressure - before, { timeout: 5000 }).toBeGreaterThan(1000);
+    socket.close();
+  });
+
   it('refuses bad credentials with 401 over the wire', async () => {
     const socket = await TurnTestSocket.udp(port());
     const client = TestTurnClient.rest('not-the-secret', 'mallory', REALM, Date.now());

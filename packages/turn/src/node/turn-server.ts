@@ -55,6 +55,8 @@ const DEFAULT_RELAY_PORTS = { min: 49152, max: 65535 };
 const UNALLOCATED_CONNECTION_MS = 30_000;
 const MAX_STREAM_CONNECTIONS = 4096;
 const RELAY_BIND_ATTEMPTS = 32;
+/** Bytes queued for one TCP/TLS client beyond which relayed packets to it are dropped. */
+const MAX_STREAM_BACKLOG_BYTES = 1024 * 1024;
 
 interface Relay extends RelayHandle {
   socket: UdpSocket;
@@ -243,7 +245,14 @@ export class TurnServer {
       return;
     }
     const stream = this.streamLinks.get(link.id);
-    if (stream && !stream.socket.destroyed) stream.socket.write(bytes);
+    if (!stream || stream.socket.destroyed) return;
+    // A TCP client that reads slower than its peers send would otherwise grow our memory without
+    // bound; relayed media is loss-tolerant, so drop instead (UDP would have dropped too).
+    if (stream.socket.writableLength > MAX_STREAM_BACKLOG_BYTES) {
+      this.core.counters.droppedBackpressure++;
+      return;
+    }
+    stream.socket.write(bytes);
   }
 
   private async openRelay(

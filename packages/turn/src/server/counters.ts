@@ -24,6 +24,8 @@ export interface TurnCounters {
   droppedNoAllocation: number;
   droppedNoPermission: number;
   droppedNoChannel: number;
+  /** Packets for a TCP/TLS client not sent because it was not reading (its backlog was full). */
+  droppedBackpressure: number;
 }
 
 export function createTurnCounters(): TurnCounters {
@@ -45,5 +47,6 @@ export function createTurnCounters(): TurnCounters {
     droppedNoAllocation: 0,
     droppedNoPermission: 0,
     droppedNoChannel: 0,
+    droppedBackpressure: 0,
   };
 }

@@ -18,6 +18,9 @@ export class TurnTestSocket {
   /** The client's own address, as the server sees it. */
   localPort = 0;
 
+  /** Stops reading from a TCP/TLS socket (as a stalled client would); no-op for UDP. */
+  pauseReading: () => void = () => {};
+
   private constructor(
     private readonly write: (bytes: Uint8Array) => void,
     private readonly end: () => void,
@@ -47,6 +50,7 @@ export class TurnTestSocket {
       () => socket.destroy(),
     );
     client.localPort = socket.localPort ?? 0;
+    client.pauseReading = () => socket.pause();
     const framer = new StreamFramer((message) => client.receive(message));
     socket.on('data', (chunk: Buffer) => framer.push(chunk));
     socket.on('error', () => {});
