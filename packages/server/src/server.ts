@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, isIP } from 'node:net';
-import { interfaceAddresses, type TurnListenerInfo, TurnServer } from '@convene/turn';
+import { interfaceAddresses, type TurnCounters, type TurnListenerInfo, TurnServer } from '@convene/turn';
 import { type Config, type ConveneOptions, parsePortRange, resolveConfig } from './config.js';
 import { createHttpHandler } from './http.js';
 import { type EmbeddedTurnPorts, IceServerProvider } from './iceServers.js';
@@ -30,7 +30,10 @@ export interface ListenResult {
   readonly turn: readonly TurnListenerInfo[];
 }
 
-export type ConveneServerStats = SignalingStats;
+export interface ConveneServerStats extends SignalingStats {
+  /** The embedded TURN server's counters (allocations, relayed packets and bytes, denials...); null when off. */
+  readonly turn: Readonly<TurnCounters> | null;
+}
 
 export interface ConveneServer {
   readonly config: Readonly<Config>;
@@ -160,7 +163,7 @@ export function createConveneServer(options: ConveneOptions = {}, deps: ConveneS
       closing ??= close();
       return closing;
     },
-    stats: () => signaling.stats(),
+    stats: () => ({ ...signaling.stats(), turn: turnServer ? { ...turnServer.counters } : null }),
   };
 }
 

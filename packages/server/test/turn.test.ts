@@ -89,6 +89,7 @@ describe('embedded TURN, handed out in joined', () => {
 
     const allocated = await allocateWith(turn.urls[0] ?? '', turn.username, turn.credential);
     expect(allocated.code).toBe(0);
+    expect(server.stats().turn?.allocationsCreated).toBe(1);
     expect(allocated.relayed).toMatch(/^127\.0\.0\.1:\d+$/);
     expect((await allocateWith(turn.urls[0] ?? '', turn.username, `${turn.credential}x`)).code).toBe(401);
   });
