@@ -25,6 +25,7 @@ export type { ClientLink, RelayHandle } from './server/allocation.js';
 export { type AuthenticationResult, RestSecretAuthenticator, type TurnAuthenticator } from './server/authenticator.js';
 export {
   DEFAULT_TURN_LIMITS,
+  TURN_ERROR_REASONS,
   type TurnCoreEvent,
   type TurnCoreLimits,
   type TurnCoreOptions,

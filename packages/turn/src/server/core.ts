@@ -98,7 +98,8 @@ const UNDERSTOOD: ReadonlySet<number> = new Set([
   AttributeType.XorMappedAddress,
 ]);
 
-const REASONS: Readonly<Record<number, string>> = {
+/** Every error code this server sends, with its RFC reason phrase (documented in docs/turn.md). */
+export const TURN_ERROR_REASONS: Readonly<Record<number, string>> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
@@ -110,7 +111,6 @@ const REASONS: Readonly<Record<number, string>> = {
   442: 'Unsupported Transport Protocol',
   443: 'Peer Address Family Mismatch',
   486: 'Allocation Quota Reached',
-  500: 'Server Error',
   508: 'Insufficient Capacity',
 };
 
@@ -671,7 +671,7 @@ export class TurnServerCore {
   private errorBuilder(method: number, transactionId: Uint8Array, code: number): StunMessageBuilder {
     return new StunMessageBuilder(StunClass.ErrorResponse, method, transactionId).errorCode({
       code,
-      reason: REASONS[code] ?? 'Error',
+      reason: TURN_ERROR_REASONS[code] ?? 'Error',
     });
   }
 
