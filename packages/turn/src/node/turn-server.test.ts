@@ -181,6 +181,16 @@ describe('TurnServer deny-list with default settings (no loopback peers)', () =>
   const ownPort = () => server.listening[0]?.port ?? 0;
   const v4 = (address: string, port = 9): StunAddress => ({ family: 'IPv4', address, port });
 
+  /** CreatePermission and ChannelBind get 403; a Send indication to it relays nothing. */
+  async function expectRefused(via: TurnTestSocket, as: TestTurnClient, target: StunAddress): Promise<void> {
+    const relayedBefore = server.counters.clientToPeerPackets;
+    expect((await via.exchange(as.createPermission(target)))?.code).toBe(403);
+    expect((await via.exchange(as.channelBind(0x4100, target)))?.code).toBe(403);
+    via.send(as.send(target, Uint8Array.of(1)));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(server.counters.clientToPeerPackets).toBe(relayedBefore);
+  }
+
   it.each([
     ['loopback', '127.0.0.1'],
     ['loopback, elsewhere in 127/8', '127.3.2.1'],
@@ -193,12 +203,7 @@ describe('TurnServer deny-list with default settings (no loopback peers)', () =>
     ['multicast', '224.0.0.1'],
     ['broadcast', '255.255.255.255'],
   ])('refuses %s (%s) with 403 and relays nothing', async (_name, address) => {
-    const relayedBefore = server.counters.clientToPeerPackets;
-    expect((await socket.exchange(client.createPermission(v4(address))))?.code).toBe(403);
-    expect((await socket.exchange(client.channelBind(0x4100, v4(address))))?.code).toBe(403);
-    socket.send(client.send(v4(address), Uint8Array.of(1)));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(server.counters.clientToPeerPackets).toBe(relayedBefore);
+    await expectRefused(socket, client, v4(address));
   });
 
   it.each([
@@ -217,13 +222,7 @@ describe('TurnServer deny-list with default settings (no loopback peers)', () =>
     ['multicast', 'ff02::1'],
     ['Teredo', '2001:0:4136:e378::1'],
   ])('refuses %s (%s) on an IPv6 relay with 403 and relays nothing', async (_name, address) => {
-    const relayedBefore = server.counters.clientToPeerPackets;
-    const target: StunAddress = { family: 'IPv6', address, port: 9 };
-    expect((await socket6.exchange(client6.createPermission(target)))?.code).toBe(403);
-    expect((await socket6.exchange(client6.channelBind(0x4100, target)))?.code).toBe(403);
-    socket6.send(client6.send(target, Uint8Array.of(1)));
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(server.counters.clientToPeerPackets).toBe(relayedBefore);
+    await expectRefused(socket6, client6, { family: 'IPv6', address, port: 9 });
   });
 
   it('refuses our own listening port', async () => {
