@@ -96,7 +96,7 @@ export class TurnServer {
     this.relayPorts = options.relayPorts ?? DEFAULT_RELAY_PORTS;
     this.peerPolicy = this.buildPeerPolicy();
     const output: TurnCoreOutput = {
-      sendToClient: (link, client, bytes) => this.sendToClient(link, client, bytes),
+      sendToClient: (link, client, bytes, payload) => this.sendToClient(link, client, bytes, payload),
       sendToPeer: (relay, peer, bytes) => (relay as Relay).socket.send(bytes, peer.port, peer.address),
       openRelay: (allocationId, family, link, { evenPort }) =>
         void this.openRelay(allocationId, family, link, evenPort),
@@ -239,9 +239,11 @@ export class TurnServer {
     });
   }
 
-  private sendToClient(link: ClientLink, client: StunAddress, bytes: Uint8Array): void {
+  private sendToClient(link: ClientLink, client: StunAddress, bytes: Uint8Array, payload?: Uint8Array): void {
     if (link.transport === 'udp') {
-      this.udpLinks.get(link.id)?.socket.send(bytes, client.port, client.address);
+      const socket = this.udpLinks.get(link.id)?.socket;
+      if (payload) socket?.send([bytes, payload], client.port, client.address);
+      else socket?.send(bytes, client.port, client.address);
       return;
     }
     const stream = this.streamLinks.get(link.id);
@@ -253,6 +255,7 @@ export class TurnServer {
       return;
     }
     stream.socket.write(bytes);
+    if (payload) stream.socket.write(payload);
   }
 
   private async openRelay(
@@ -350,6 +353,7 @@ function bindUdp(address: string, port: number, bufferBytes: number | undefined)
   return new Promise((resolve, reject) => {
     const socket = createSocket({
       type: isIPv6(address) ? 'udp6' : 'udp4',
+      lookup: ipLiteralLookup,
       ...(isIPv6(address) ? { ipv6Only: true } : {}),
       ...(bufferBytes ? { recvBufferSize: bufferBytes, sendBufferSize: bufferBytes } : {}),
     });
@@ -363,6 +367,18 @@ function bindUdp(address: string, port: number, bufferBytes: number | undefined)
       resolve(socket);
     });
   });
+}
+
+/**
+ * Every address we send to or bind is an IP literal. Node's default lookup still goes through
+ * dns.lookup and a nextTick for each datagram; answering at once saves that on the relay's hot path.
+ */
+function ipLiteralLookup(
+  address: string,
+  family: unknown,
+  callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  callback(null, address, family === 6 || isIPv6(address) ? 6 : 4);
 }
 
 function listenStream(server: NetServer, address: string, port: number): Promise<void> {

@@ -32,6 +32,11 @@ export function decodeChannelData(bytes: Uint8Array): ChannelDataView | null {
   return { channel, data: bytes.subarray(CHANNEL_DATA_HEADER, CHANNEL_DATA_HEADER + length) };
 }
 
+/** The 4-byte ChannelData header alone, for sending it and the data as two pieces of one datagram. */
+export function channelDataHeader(channel: number, length: number): Uint8Array {
+  return Uint8Array.of(channel >> 8, channel & 0xff, length >> 8, length & 0xff);
+}
+
 /** ChannelData for `data`; `pad` rounds up to 4 bytes, as TCP and TLS require (§12.5). */
 export function encodeChannelData(channel: number, data: Uint8Array, pad: boolean): Uint8Array {
   const total = CHANNEL_DATA_HEADER + (pad ? (data.length + 3) & ~3 : data.length);

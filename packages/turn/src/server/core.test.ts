@@ -55,8 +55,9 @@ class Harness implements TurnCoreOutput {
     });
   }
 
-  sendToClient(link: ClientLink, client: StunAddress, bytes: Uint8Array): void {
-    this.toClient.push({ link, client, bytes });
+  sendToClient(link: ClientLink, client: StunAddress, bytes: Uint8Array, payload?: Uint8Array): void {
+    const whole = payload ? new Uint8Array([...bytes, ...payload]) : bytes;
+    this.toClient.push({ link, client, bytes: whole });
   }
   sendToPeer(relay: RelayHandle, peer: StunAddress, bytes: Uint8Array): void {
     this.toPeer.push({ relay, peer, bytes });

@@ -10,12 +10,19 @@ import { verifyFingerprint, verifyMessageIntegrity } from '../stun/integrity.js'
 import { decodeStunMessage, isStunMessage, type StunMessage } from '../stun/message.js';
 import { Allocation, type ClientLink, peerKeyOf, type RelayHandle } from './allocation.js';
 import type { TurnAuthenticator } from './authenticator.js';
-import { decodeChannelData, encodeChannelData, isChannelData, isValidChannelNumber } from './channel-data.js';
+import {
+  channelDataHeader,
+  decodeChannelData,
+  encodeChannelData,
+  isChannelData,
+  isValidChannelNumber,
+} from './channel-data.js';
 import { createTurnCounters, type TurnCounters } from './counters.js';
 
 /** What the core asks the I/O layer to do. The core itself never touches a socket or a timer. */
 export interface TurnCoreOutput {
-  sendToClient(link: ClientLink, client: StunAddress, bytes: Uint8Array): void;
+  /** Sends `bytes`, followed by `payload` when given, as one datagram or one piece of the stream. */
+  sendToClient(link: ClientLink, client: StunAddress, bytes: Uint8Array, payload?: Uint8Array): void;
   sendToPeer(relay: RelayHandle, peer: StunAddress, bytes: Uint8Array): void;
   /** Open a relay socket for `allocationId`; answer with relayOpened or relayFailed (later is fine). */
   openRelay(allocationId: number, family: 'IPv4' | 'IPv6', link: ClientLink, options: { evenPort: boolean }): void;
@@ -201,18 +208,27 @@ export class TurnServerCore {
       return;
     }
     const channel = allocation.channelsByPeer.get(peerKeyOf(peer.address, peer.port));
-    let out: Uint8Array;
-    if (channel && channel.expiresAt > now) {
-      out = encodeChannelData(channel.number, bytes, allocation.link.transport !== 'udp');
-    } else {
-      out = new StunMessageBuilder(StunClass.Indication, StunMethod.Data, randomTransactionId())
-        .xorPeerAddress(peer)
-        .data(bytes)
-        .build();
-    }
     this.counters.peerToClientPackets++;
     this.counters.peerToClientBytes += bytes.length;
-    this.output.sendToClient(allocation.link, allocation.client, out);
+    if (channel && channel.expiresAt > now) {
+      if (allocation.link.transport === 'udp') {
+        // Header and payload as two pieces of one datagram: no copy of the payload (the hot path).
+        this.output.sendToClient(
+          allocation.link,
+          allocation.client,
+          channelDataHeader(channel.number, bytes.length),
+          bytes,
+        );
+      } else {
+        this.output.sendToClient(allocation.link, allocation.client, encodeChannelData(channel.number, bytes, true));
+      }
+      return;
+    }
+    const indication = new StunMessageBuilder(StunClass.Indication, StunMethod.Data, randomTransactionId())
+      .xorPeerAddress(peer)
+      .data(bytes)
+      .build();
+    this.output.sendToClient(allocation.link, allocation.client, indication);
   }
 
   /** The I/O layer opened the relay socket asked for by openRelay. */
