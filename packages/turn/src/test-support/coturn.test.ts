@@ -76,6 +76,7 @@ describe.skipIf(!hasCoturn())('coturn helpers against real coturn', () => {
       secret: SECRET,
       peerPort: peer.port,
       tcp: true,
+      localAddress: '127.0.0.2',
       clients: 4,
       messages: 20,
       length: 1000,

@@ -357,6 +357,13 @@ export interface UclientOptions {
    * Accepted so one options object can describe both the server and the client.
    */
   realm?: string;
+  /**
+   * `-L`: the client's source address, e.g. '127.0.0.2' (any 127/8 address is loopback). Useful when
+   * many runs share one server: over UDP uclient leaves a "probe" allocation behind per client and
+   * closes its socket, so a later run whose socket gets the same port lands on that stale allocation
+   * (437 Allocation Mismatch, or a ChannelBind 400 that makes uclient exit 255).
+   */
+  localAddress?: string;
   /** Appended before the server address, e.g. ['-c'], ['-y'], ['-s'], ['-z', '5'], ['-v']. */
   extraArgs?: string[];
   /** Kill uclient (SIGKILL, by pid) and reject after this long. Default: 30 s + messages × interval. */
@@ -406,6 +413,7 @@ export function parseUclientOutput(
 /** The uclient command line for these options (the server address is the last argument). */
 export function uclientArgs(options: UclientOptions): string[] {
   const args: string[] = [];
+  if (options.localAddress) args.push('-L', options.localAddress);
   if (options.tcp || options.tls) args.push('-t');
   if (options.tls) args.push('-S');
   args.push('-p', String(options.serverPort), '-W', options.secret, '-e', HOST, '-r', String(options.peerPort));
@@ -432,6 +440,9 @@ function intervalOf(extraArgs: string[] | undefined): number {
  * code and counts (check `lost` yourself: uclient exits 0 even at 100% loss); rejects on timeout
  * (uclient never retransmits, so a server that does not answer makes it hang) after killing it.
  * A run takes ≥ 1–6 s more than messages × interval: uclient starts each session at a random offset.
+ * Rare flake to know about: per session uclient binds a random channel number for the peer's port + 1
+ * and then a new random one for the peer's port; if both are equal (1 in 16,384 sessions) the server
+ * answers 400 and uclient exits 255 ("channel bind: error 400 ... same channel number").
  */
 export async function runUclient(options: UclientOptions): Promise<UclientResult> {
   const args = uclientArgs(options);
