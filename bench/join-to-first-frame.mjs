@@ -1,25 +1,9 @@
 #!/usr/bin/env node
-// Join-to-first-frame: time from clicking "Join" to the first remote video frame on screen,
-// two Chromium people on loopback, measured inside person A's page.
-//
-//   unshare -n sh -c 'ip link set lo up; node bench/join-to-first-frame.mjs'
-//
-// Per run (fresh browser contexts, fresh room): person B opens /r/<room>, types a name, clicks
-// Join and is in the room with camera on. Person A opens the same link, waits for their camera
-// preview (as a person would before clicking), clicks Join. In A's page an init script records
-//   click   performance.now() in a capture-phase click listener on window (runs before the app's),
-//   tile    first rAF in which B's tile ([data-participant-id]:not([data-self])) exists,
-//   frame   the first requestVideoFrameCallback of that tile's <video> while it is shown
-//           (and, as a cross-check, the first rAF where it is shown with videoWidth > 0 and
-//           currentTime > 0).
-// On the way (observed from outside the app by wrapping WebSocket and RTCPeerConnection): the
-// `joined` answer, the first peer connection's creation, its remote video track, ICE connected and
-// connected (DTLS done).
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { machineInfo, networkInterfaces, startCpuSample } from './lib/proc.mjs';
+import { saveResults } from './lib/results.mjs';
 import { conveneAvailable, ROOT, startConvene } from './lib/servers.mjs';
 import { fmt, median, percentile, sleep, table } from './lib/stats.mjs';
 
@@ -308,30 +292,24 @@ async function main() {
   const out =
     opts.out ??
     join(ROOT, 'bench', '.runs', `join-to-first-frame-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  mkdirSync(join(out, '..'), { recursive: true });
-  writeFileSync(
+  saveResults(
     out,
-    JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        machine: machineInfo(),
-        chromium: chromiumVersion,
-        machineBusyPct,
-        loadBefore,
-        runs,
-        summary: Object.fromEntries(rows.map(([n, s]) => [n, s])),
-        noFrame,
-        failures,
-      },
-      null,
-      1,
-    ),
+    {
+      machine: machineInfo(),
+      chromium: chromiumVersion,
+      machineBusyPct,
+      loadBefore,
+      runs,
+      summary: Object.fromEntries(rows.map(([n, s]) => [n, s])),
+      noFrame,
+      failures,
+    },
+    {
+      failures,
+      failed: failures.length > 0 || runs.length < Math.min(RUNS, 10),
+      what: 'harness failures or fewer than 10 measured runs',
+    },
   );
-  console.log(`results: ${out}`);
-  if (failures.length || runs.length < Math.min(RUNS, 10)) {
-    console.error(`\n✖ harness failures or fewer than 10 measured runs:\n${failures.join('\n')}`);
-    process.exit(1);
-  }
 }
 
 main().catch((error) => {

@@ -1,18 +1,8 @@
 #!/usr/bin/env node
-// Server memory per connected participant: Convene's server, and the PeerJS server as a reference.
-//
-//   unshare -n sh -c 'ip link set lo up; node bench/server-memory.mjs'
-//
-// The server runs as `node --expose-gc --import bench/lib/mem-probe.mjs <server>` with an IPC
-// channel (node flags only; the server itself is unchanged), so the harness can force full GCs
-// and read process.memoryUsage() inside it; RSS is also read from /proc. Per repeat: a fresh
-// server; a warm-up batch that joins and leaves; baseline; then N participants join in rooms of
-// 4 (PeerJS: groups of 4 ids), measure; everyone negotiates with everyone in their room
-// (offer, answer, 8 candidates each way per pair), measure; more join up to the next N, and so on.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineInfo, networkInterfaces, rssBytes } from './lib/proc.mjs';
+import { saveResults } from './lib/results.mjs';
 import { conveneAvailable, MEM_PROBE, probeMemory, ROOT, startConvene, startPeerJs } from './lib/servers.mjs';
 import { makeCandidate, makeSdp, pairSizes } from './lib/signals.mjs';
 import { fmt, int, median, sleep, table } from './lib/stats.mjs';
@@ -322,20 +312,7 @@ async function main() {
   }
   const out =
     opts.out ?? join(ROOT, 'bench', '.runs', `server-memory-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  mkdirSync(join(out, '..'), { recursive: true });
-  writeFileSync(
-    out,
-    JSON.stringify(
-      { date: new Date().toISOString(), machine: machineInfo(), counts, roomSize, summary, runs, failures },
-      null,
-      1,
-    ),
-  );
-  console.log(`results: ${out}`);
-  if (failures.length) {
-    console.error(`\n✖ harness failures:\n${failures.join('\n')}`);
-    process.exit(1);
-  }
+  saveResults(out, { machine: machineInfo(), counts, roomSize, summary, runs, failures }, { failures });
 }
 
 main().catch((error) => {

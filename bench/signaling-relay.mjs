@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { summarizeHeapProfile, summarizeProfile, withCpuProfile, withHeapSampling } from './lib/cpuprofile.mjs';
 import { foreignCpu, machineInfo, networkInterfaces, startCpuSample } from './lib/proc.mjs';
+import { saveResults } from './lib/results.mjs';
 import { conveneAvailable, ROOT, startConvene, startPeerJs } from './lib/servers.mjs';
 import { fmt, int, median, percentile, sleep, table } from './lib/stats.mjs';
 import { nowUs } from './lib/ws-client.mjs';
@@ -733,29 +734,11 @@ async function main() {
 
   const out =
     opts.out ?? join(ROOT, 'bench', '.runs', `signaling-relay-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  mkdirSync(join(out, '..'), { recursive: true });
-  writeFileSync(
+  saveResults(
     out,
-    JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        machine,
-        interfaces: ifaces,
-        config,
-        conveneArgs,
-        summary,
-        runs,
-        harnessFailures,
-      },
-      null,
-      1,
-    ),
+    { machine, interfaces: ifaces, config, conveneArgs, summary, runs, harnessFailures },
+    { failures: harnessFailures },
   );
-  console.log(`results: ${out}`);
-  if (harnessFailures.length) {
-    console.error(`\n✖ harness failures:\n${harnessFailures.join('\n')}`);
-    process.exit(1);
-  }
 }
 
 main().catch((error) => {

@@ -1,18 +1,8 @@
 #!/usr/bin/env node
-// TURN relay benchmark: relayed packets per CPU-second, loss and memory of a TURN server under the
-// same turnutils_uclient load — coturn (the reference) and Convene's TURN server, side by side.
-//
-//   unshare -n sh -c 'ip link set lo up; node bench/turn-relay.mjs'
-//   unshare -n sh -c 'ip link set lo up; node bench/turn-relay.mjs --servers coturn'
-//
-// Load: turnutils_uclient (coturn's test client) allocates --sessions relays over UDP (or TCP),
-// binds a channel to turnutils_peer (a UDP echo) and sends --length-byte ChannelData messages every
-// --interval ms per session; the peer echoes each one back through the server. Every message is
-// relayed twice: client → peer and peer → client. See bench/README.md for the method.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { machineInfo, networkInterfaces, rssBytes } from './lib/proc.mjs';
+import { saveResults } from './lib/results.mjs';
 import { ROOT } from './lib/servers.mjs';
 import { fmt, int, median, sleep, table } from './lib/stats.mjs';
 import {
@@ -591,30 +581,11 @@ async function main() {
   console.log(`\ntotal time ${fmt((Date.now() - started) / 1000, 0)} s`);
   const out =
     opts.out ?? join(ROOT, 'bench', '.runs', `turn-relay-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  mkdirSync(join(out, '..'), { recursive: true });
-  writeFileSync(
+  saveResults(
     out,
-    JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        machine,
-        interfaces: ifaces,
-        coturn,
-        config,
-        summary,
-        results,
-        uclientSetupFailures,
-        harnessFailures,
-      },
-      null,
-      1,
-    ),
+    { machine, interfaces: ifaces, coturn, config, summary, results, uclientSetupFailures, harnessFailures },
+    { failures: harnessFailures },
   );
-  console.log(`results: ${out}`);
-  if (harnessFailures.length) {
-    console.error(`\n✖ harness failures:\n${harnessFailures.join('\n')}`);
-    process.exit(1);
-  }
 }
 
 main().catch((error) => {
