@@ -54,6 +54,8 @@ export interface Config {
   readonly turnRealm: string;
   /** Lifetime of the TURN credentials handed to each participant, in seconds (renewed before expiry). */
   readonly turnCredentialTtl: number;
+  /** TURN allocations one participant may hold (a browser makes 2-3 per peer connection). */
+  readonly turnAllocationsPerUser: number;
   /** Address (IP or host name) given to browsers for STUN/TURN, and as the relayed address if an IP. */
   readonly announcedAddress: string | null;
   /** Directory of the built web app. */
@@ -92,6 +94,7 @@ export const DEFAULT_CONFIG: Readonly<Config> = Object.freeze({
   turnUrls: Object.freeze([]),
   turnRealm: 'convene',
   turnCredentialTtl: 300,
+  turnAllocationsPerUser: 12,
   announcedAddress: null,
   webRoot: DEFAULT_WEB_ROOT,
   logLevel: 'info',
@@ -314,6 +317,15 @@ const OPTIONS: readonly OptionSpec[] = [
     description: 'How long the TURN credentials given to a participant are valid; they are renewed before they expire.',
   },
   {
+    key: 'turnAllocationsPerUser',
+    flag: 'turn-allocations-per-user',
+    env: 'CONVENE_TURN_ALLOCATIONS_PER_USER',
+    kind: 'integer',
+    valueName: 'n',
+    description:
+      'TURN allocations one participant may hold (more get 486). A browser makes 2-3 per peer connection, so 12 covers about 4 relayed peers in a mesh.',
+  },
+  {
     key: 'announcedAddress',
     flag: 'announced-address',
     env: 'CONVENE_ANNOUNCED_ADDRESS',
@@ -389,6 +401,7 @@ export function resolveConfig(options: ConveneOptions = {}): Readonly<Config> {
   integer('turnPort', 0, 65_535);
   integer('turnTlsPort', 0, 65_535);
   integer('turnCredentialTtl', 60, 86_400);
+  integer('turnAllocationsPerUser', 1, 1000);
   for (const key of ['turnDisabled', 'turnAllowLoopback'] as const) {
     if (typeof c[key] !== 'boolean') problems.push(`${nameOf(key)} must be true or false (got ${show(c[key])})`);
   }

@@ -201,6 +201,7 @@ async function startEmbeddedTurn(
     ...(announced !== null && isIP(announced) !== 0 ? { announcedAddress: announced } : {}),
     ...(tls ? { tls: { cert: tls.cert, key: tls.key, port: config.turnTlsPort } } : {}),
     allowLoopbackPeers: config.turnAllowLoopback,
+    limits: { allocationsPerUser: config.turnAllocationsPerUser },
     logger: logger.child({ component: 'turn' }),
   });
 }

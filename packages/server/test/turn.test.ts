@@ -94,6 +94,15 @@ describe('embedded TURN, handed out in joined', () => {
     expect((await allocateWith(turn.urls[0] ?? '', turn.username, `${turn.credential}x`)).code).toBe(401);
   });
 
+  it('applies --turn-allocations-per-user: one more allocation with the same credentials gets 486', async () => {
+    const { wsUrl } = await startServer({ turnAllocationsPerUser: 1 });
+    const joined = await (await TestClient.connect(wsUrl)).join('quota', 'Quinn');
+    if (joined.type !== 'joined') throw new Error('not joined');
+    const turn = turnEntry(joined.iceServers);
+    expect((await allocateWith(turn.urls[0] ?? '', turn.username, turn.credential)).code).toBe(0);
+    expect((await allocateWith(turn.urls[0] ?? '', turn.username, turn.credential)).code).toBe(486);
+  });
+
   it('uses --announced-address in the URLs when set', async () => {
     const { wsUrl } = await startServer({ announcedAddress: 'meet.example.org' });
     const joined = await (await TestClient.connect(wsUrl)).join('announced', 'Ann');
@@ -177,6 +186,7 @@ describe('embedded TURN, handed out in joined', () => {
     expect(problems({ turnRelayPorts: '60000-50000' })).toEqual([expect.stringMatching(/--turn-relay-ports/)]);
     expect(problems({ turnSecret: 'short' })).toEqual(['--turn-secret must be at least 8 characters']);
     expect(problems({ announcedAddress: 'bad host!' })).toEqual([expect.stringMatching(/--announced-address/)]);
+    expect(problems({ turnAllocationsPerUser: 0 })).toEqual([expect.stringMatching(/--turn-allocations-per-user/)]);
   });
 });
 

@@ -10,11 +10,13 @@ export {
   type TurnRestCredentials,
 } from './auth/rest-credentials.js';
 export {
+  DEFAULT_STREAM_LIMITS,
   interfaceAddresses,
   type TurnListenerInfo,
   type TurnLogger,
   TurnServer,
   type TurnServerOptions,
+  type TurnStreamLimits,
 } from './node/turn-server.js';
 export {
   PeerAddressPolicy,

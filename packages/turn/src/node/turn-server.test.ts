@@ -1,4 +1,5 @@
 import { createSocket, type RemoteInfo, type Socket as UdpSocket } from 'node:dgram';
+import { connect, type Socket } from 'node:net';
 import { generate } from 'selfsigned';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeChannelData, encodeChannelData } from '../server/channel-data.js';
@@ -143,6 +144,40 @@ describe('TurnServer on real sockets (loopback peers allowed, as in tests)', () 
     if (challenge) client.learn(challenge.message);
     expect((await socket.exchange(client.allocate()))?.code).toBe(401);
     socket.close();
+  });
+});
+
+describe('TurnServer limits on TCP clients', () => {
+  it('closes a connection that does not allocate in time, and refuses connections beyond the cap', async () => {
+    const server = await TurnServer.start({
+      secret: SECRET,
+      realm: REALM,
+      port: 0,
+      listenAddresses: ['127.0.0.1'],
+      streamLimits: { maxConnections: 2, unallocatedTimeoutMs: 300 },
+    });
+    const port = server.listening[0]?.port ?? 0;
+    const closedWithin = (socket: Socket, ms: number) =>
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), ms);
+        socket.once('close', () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+    const open = () =>
+      new Promise<Socket>((resolve) => {
+        const socket = connect({ port, host: '127.0.0.1' }, () => resolve(socket));
+        socket.on('error', () => {});
+      });
+    const [first, second] = [await open(), await open()];
+    const third = await open();
+    expect(await closedWithin(third, 1000)).toBe(true); // over the cap: closed at once
+    const idleStart = Date.now();
+    expect(await closedWithin(first, 2000)).toBe(true); // never allocated: closed after 300 ms
+    expect(Date.now() - idleStart).toBeGreaterThanOrEqual(200);
+    second.destroy();
+    await server.close();
   });
 });
 

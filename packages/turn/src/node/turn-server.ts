@@ -33,7 +33,25 @@ export interface TurnServerOptions {
   logger?: TurnLogger;
   /** Socket buffer sizes in bytes for listeners and relays (the kernel may cap them). */
   socketBufferBytes?: number;
+  /** Limits on TCP/TLS clients; each defaults to DEFAULT_STREAM_LIMITS. */
+  streamLimits?: Partial<TurnStreamLimits>;
 }
+
+/** Bounds on what TCP/TLS clients can make the server hold. */
+export interface TurnStreamLimits {
+  /** Open TCP/TLS connections at most; more are closed at once. */
+  maxConnections: number;
+  /** A connection that has not allocated within this time is closed (no idle unauthenticated state). */
+  unallocatedTimeoutMs: number;
+  /** Bytes queued for one client beyond which relayed packets to it are dropped. */
+  maxBacklogBytes: number;
+}
+
+export const DEFAULT_STREAM_LIMITS: Readonly<TurnStreamLimits> = Object.freeze({
+  maxConnections: 4096,
+  unallocatedTimeoutMs: 30_000,
+  maxBacklogBytes: 1024 * 1024,
+});
 
 /** The subset of a pino logger we use: structured object first, message second. */
 export interface TurnLogger {
@@ -51,12 +69,7 @@ export interface TurnListenerInfo {
 const DEFAULT_PORT = 3478;
 const DEFAULT_TLS_PORT = 5349;
 const DEFAULT_RELAY_PORTS = { min: 49152, max: 65535 };
-/** A TCP/TLS connection that has not allocated within this time is closed (no idle unauthenticated state). */
-const UNALLOCATED_CONNECTION_MS = 30_000;
-const MAX_STREAM_CONNECTIONS = 4096;
 const RELAY_BIND_ATTEMPTS = 32;
-/** Bytes queued for one TCP/TLS client beyond which relayed packets to it are dropped. */
-const MAX_STREAM_BACKLOG_BYTES = 1024 * 1024;
 
 interface Relay extends RelayHandle {
   socket: UdpSocket;
@@ -82,6 +95,7 @@ export class TurnServer {
   private readonly usedRelayPorts = new Set<string>();
   private readonly listeners: TurnListenerInfo[] = [];
   private readonly relayPorts: { min: number; max: number };
+  private readonly streamLimits: TurnStreamLimits;
   private readonly sweepTimer: NodeJS.Timeout;
   /** Rebuilt once the ports are known (port 0 picks them at bind time). */
   private peerPolicy: PeerAddressPolicy;
@@ -94,6 +108,7 @@ export class TurnServer {
     private readonly addresses: readonly string[],
   ) {
     this.relayPorts = options.relayPorts ?? DEFAULT_RELAY_PORTS;
+    this.streamLimits = { ...DEFAULT_STREAM_LIMITS, ...options.streamLimits };
     this.peerPolicy = this.buildPeerPolicy();
     const output: TurnCoreOutput = {
       sendToClient: (link, client, bytes, payload) => this.sendToClient(link, client, bytes, payload),
@@ -204,7 +219,7 @@ export class TurnServer {
   }
 
   private acceptStream(socket: Socket, transport: 'tcp' | 'tls'): void {
-    if (this.closed || this.streamLinks.size >= MAX_STREAM_CONNECTIONS || !socket.remoteAddress) {
+    if (this.closed || this.streamLinks.size >= this.streamLimits.maxConnections || !socket.remoteAddress) {
       socket.destroy();
       return;
     }
@@ -225,7 +240,7 @@ export class TurnServer {
     this.streamLinks.set(link.id, link);
     link.idleTimer = setTimeout(() => {
       if (link.allocations === 0) socket.destroy();
-    }, UNALLOCATED_CONNECTION_MS);
+    }, this.streamLimits.unallocatedTimeoutMs);
     link.idleTimer.unref();
     const framer = new StreamFramer((message) => this.core.handleClientMessage(link, link.client, message));
     socket.on('data', (chunk: Buffer) => {
@@ -250,7 +265,7 @@ export class TurnServer {
     if (!stream || stream.socket.destroyed) return;
     // A TCP client that reads slower than its peers send would otherwise grow our memory without
     // bound; relayed media is loss-tolerant, so drop instead (UDP would have dropped too).
-    if (stream.socket.writableLength > MAX_STREAM_BACKLOG_BYTES) {
+    if (stream.socket.writableLength > this.streamLimits.maxBacklogBytes) {
       this.core.counters.droppedBackpressure++;
       return;
     }
