@@ -1,6 +1,13 @@
 // The SFU media router's sans-IO core, first increment: RTP/RTCP over bytes (no sockets, no
 // timers, no engine). See ../README.md for the rules and what comes next.
 
+export {
+  type MediaKind,
+  PublishConnection,
+  type PublishConnectionOptions,
+  type PublishConnectionState,
+  type PublishedTrack,
+} from './engine/publish-connection.js';
 export { RtpEncodeError, type RtpEncodeReason, SfuError } from './errors.js';
 export {
   buildFir,
