@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { LIMITS } from '@convene/protocol';
 import { ConfigError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
+import { URL_HOST_PATTERN } from './network.js';
 import { SERVER_VERSION } from './version.js';
 
 /** The complete, validated server configuration. Build it with `resolveConfig`. */
@@ -363,7 +364,9 @@ function nameOf(key: keyof Config): string {
 // ---------------------------------------------------------------- validation
 
 const MAX_DURATION_MS = 3_600_000;
-const STUN_URL = /^stuns?:(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?$/;
+const STUN_URL = new RegExp(`^stuns?:(?:${URL_HOST_PATTERN})(?::(\\d{1,5}))?$`);
+const TURN_URL = new RegExp(`^turns?:(?:${URL_HOST_PATTERN})(?::(\\d{1,5}))?(?:\\?transport=(?:udp|tcp))?$`);
+const HOST_NAME = new RegExp(`^(?:${URL_HOST_PATTERN})$`);
 
 /**
  * Fills `options` from `DEFAULT_CONFIG` and validates the result once. Throws `ConfigError`
@@ -503,20 +506,22 @@ function validateIceServer(url: string): { ok: true; value: string } | { ok: fal
     // A turn: URL needs credentials, which only --turn-url servers get (minted with --turn-secret).
     return { ok: false, problem: `"${url}" is a TURN URL; give TURN servers with --turn-url and --turn-secret` };
   }
-  const match = STUN_URL.exec(url);
-  if (!match || (match[1] !== undefined && Number(match[1]) > 65_535)) {
-    return { ok: false, problem: `"${url}" is not a STUN URL like stun:stun.example.org:3478` };
-  }
-  return { ok: true, value: url };
+  return validateServerUrl(url, STUN_URL, 'a STUN URL like stun:stun.example.org:3478');
 }
 
-const TURN_URL =
-  /^turns?:(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?)(?::(\d{1,5}))?(?:\?transport=(?:udp|tcp))?$/;
-
 function validateTurnUrl(url: string): { ok: true; value: string } | { ok: false; problem: string } {
-  const match = TURN_URL.exec(url);
+  return validateServerUrl(url, TURN_URL, 'a TURN URL like turn:turn.example.org:3478?transport=udp');
+}
+
+/** `pattern` captures the optional port, which must also fit in 16 bits. */
+function validateServerUrl(
+  url: string,
+  pattern: RegExp,
+  expected: string,
+): { ok: true; value: string } | { ok: false; problem: string } {
+  const match = pattern.exec(url);
   if (!match || (match[1] !== undefined && Number(match[1]) > 65_535)) {
-    return { ok: false, problem: `"${url}" is not a TURN URL like turn:turn.example.org:3478?transport=udp` };
+    return { ok: false, problem: `"${url}" is not ${expected}` };
   }
   return { ok: true, value: url };
 }
@@ -532,7 +537,7 @@ export function parsePortRange(text: unknown): { min: number; max: number } | nu
 }
 
 function isHostOrIp(text: string): boolean {
-  return isIP(text) !== 0 || /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/.test(text);
+  return isIP(text) !== 0 || (HOST_NAME.test(text) && !text.startsWith('['));
 }
 
 function validateOrigin(origin: string): { ok: true; value: string } | { ok: false; problem: string } {

@@ -2,6 +2,9 @@ import { isIPv6 } from 'node:net';
 import type { IceServer } from '@convene/protocol';
 import { mintRestCredentials } from '@convene/turn';
 import type { Config } from './config.js';
+import { hostForUrl, URL_HOST_PATTERN } from './network.js';
+
+const HOST_HEADER = new RegExp(`^(${URL_HOST_PATTERN})(?::\\d{1,5})?$`);
 
 /** What a participant gets: ICE servers, and when to send fresh ones (null: they never expire). */
 export interface IceServerGrant {
@@ -64,8 +67,7 @@ export class IceServerProvider implements IceServerSource {
 
   /** URL host: the announced address, else the request's Host without its port, else loopback. */
   private host(requestHost: string | undefined): string {
-    const host = this.config.announcedAddress ?? hostnameOf(requestHost) ?? '127.0.0.1';
-    return isIPv6(host) ? `[${host}]` : host;
+    return hostForUrl(this.config.announcedAddress ?? hostnameOf(requestHost) ?? '127.0.0.1');
   }
 }
 
@@ -76,8 +78,10 @@ export class IceServerProvider implements IceServerSource {
  */
 export function hostnameOf(header: string | undefined): string | undefined {
   if (!header) return undefined;
-  const bracketed = /^\[([0-9a-fA-F:.]+)\](?::\d{1,5})?$/.exec(header);
-  if (bracketed?.[1] && isIPv6(bracketed[1])) return bracketed[1];
-  const plain = /^([A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(?::\d{1,5})?$/.exec(header);
-  return plain?.[1];
+  const host = HOST_HEADER.exec(header)?.[1];
+  if (host?.startsWith('[')) {
+    const literal = host.slice(1, -1);
+    return isIPv6(literal) ? literal : undefined;
+  }
+  return host;
 }

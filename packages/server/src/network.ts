@@ -2,6 +2,13 @@ import { type NetworkInterfaceInfo, networkInterfaces } from 'node:os';
 
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '']);
 
+/**
+ * A host as it may appear in a URL we hand out or accept: a bracketed IPv6 literal, or a DNS name /
+ * IPv4 literal (letters, digits, dots, hyphens; no leading or trailing dot or hyphen). A regex
+ * source, for composing the URL patterns that use it.
+ */
+export const URL_HOST_PATTERN = String.raw`\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?`;
+
 export function isWildcardHost(host: string): boolean {
   return WILDCARD_HOSTS.has(host);
 }

@@ -7,7 +7,7 @@ import { type Config, type ConveneOptions, parsePortRange, resolveConfig } from 
 import { createHttpHandler } from './http.js';
 import { type EmbeddedTurnPorts, IceServerProvider } from './iceServers.js';
 import { createLogger, type Logger } from './logger.js';
-import { localUrl } from './network.js';
+import { isWildcardHost, localUrl } from './network.js';
 import { type Clock, monotonicClock } from './rateLimiter.js';
 import { SignalingServer, type SignalingStats } from './signaling.js';
 import { hasWebApp } from './staticFiles.js';
@@ -189,8 +189,8 @@ async function startEmbeddedTurn(
   tls: { cert: string; key: string } | null,
   logger: Logger,
 ): Promise<TurnServer> {
-  const wildcard = config.host === '0.0.0.0' || config.host === '::';
-  const listenAddresses = !wildcard && isIP(config.host) !== 0 ? [config.host] : interfaceAddresses();
+  const listenAddresses =
+    !isWildcardHost(config.host) && isIP(config.host) !== 0 ? [config.host] : interfaceAddresses();
   const announced = config.announcedAddress;
   return TurnServer.start({
     secret,
