@@ -39,58 +39,30 @@ describe.skipIf(!hasCoturn())('turnutils_uclient (coturn) through our TURN serve
     await server?.close();
   });
 
+  // Each row: how uclient reaches us and relays, and how many messages it must send (and get back).
   it.each([
-    ['UDP', {}],
-    ['TCP', { tcp: true }],
-    ['TLS', { tls: true }],
-  ])('relays every message over %s with channels, 0 lost', async (name, transport) => {
+    ['over UDP with channels', { clients: 4 }, [], 160],
+    ['over TCP with channels', { clients: 4, tcp: true }, [], 160],
+    ['over TLS with channels', { clients: 4, tls: true }, [], 160],
+    ['over UDP with Send/Data indications (-s)', { clients: 2 }, ['-s'], 80],
+    ['between two of its own allocations (client to client, -y)', { clients: 4 }, ['-y'], 160],
+  ] as const)('relays every message %s, 0 lost', async (_name, options, extraArgs, expectedSent) => {
     const relayedBefore = server.counters.clientToPeerPackets;
     const result = await runUclient({
-      serverPort: name === 'TLS' ? tlsPort : udpPort,
+      serverPort: 'tls' in options ? tlsPort : udpPort,
       secret: SECRET,
       peerPort: peer.port,
       messages: 40,
-      clients: 4,
       length: 1000,
-      extraArgs: [...AS_USER, '-z', '5'],
-      ...transport,
+      extraArgs: [...AS_USER, ...extraArgs, '-z', '5'],
+      ...options,
     });
     expect(result.exitCode, result.output).toBe(0);
     expect(result.completed).toBe(true);
-    expect(result.sent).toBe(160); // 4 sessions × 40 messages
+    expect(result.sent).toBe(expectedSent); // sessions × 40 messages
     expect(result.lost).toBe(0);
     expect(result.received).toBe(result.sent);
     expect(server.counters.clientToPeerPackets - relayedBefore).toBeGreaterThanOrEqual(result.sent);
-  });
-
-  it('relays with Send/Data indications (-s), 0 lost', async () => {
-    const result = await runUclient({
-      serverPort: udpPort,
-      secret: SECRET,
-      peerPort: peer.port,
-      messages: 40,
-      clients: 2,
-      length: 1000,
-      extraArgs: [...AS_USER, '-s', '-z', '5'],
-    });
-    expect(result.exitCode, result.output).toBe(0);
-    expect(result.sent).toBe(80);
-    expect(result.lost).toBe(0);
-  });
-
-  it('relays between two of its own allocations (client to client, -y), 0 lost', async () => {
-    const result = await runUclient({
-      serverPort: udpPort,
-      secret: SECRET,
-      peerPort: peer.port,
-      messages: 40,
-      clients: 4,
-      length: 1000,
-      extraArgs: [...AS_USER, '-y', '-z', '5'],
-    });
-    expect(result.exitCode, result.output).toBe(0);
-    expect(result.sent).toBeGreaterThan(0);
-    expect(result.lost).toBe(0);
   });
 
   it('is refused with a wrong secret (uclient cannot allocate)', async () => {
