@@ -3,7 +3,7 @@ import { StatelessNonces } from '../auth/nonce.js';
 import { PerSourceLimiter } from '../auth/source-limiter.js';
 import type { PeerAddressPolicy } from '../policy/peer-address-policy.js';
 import type { StunAddress } from '../stun/attributes.js';
-import { StunMessageBuilder } from '../stun/builder.js';
+import { newTransactionId, StunMessageBuilder } from '../stun/builder.js';
 import { AddressFamilyCode, AttributeType, StunClass, StunMethod, TRANSPORT_UDP } from '../stun/constants.js';
 import { StunParseError } from '../stun/errors.js';
 import { verifyFingerprint, verifyMessageIntegrity } from '../stun/integrity.js';
@@ -224,7 +224,7 @@ export class TurnServerCore {
       }
       return;
     }
-    const indication = new StunMessageBuilder(StunClass.Indication, StunMethod.Data, randomTransactionId())
+    const indication = new StunMessageBuilder(StunClass.Indication, StunMethod.Data, newTransactionId())
       .xorPeerAddress(peer)
       .data(bytes)
       .build();
@@ -409,7 +409,7 @@ export class TurnServerCore {
     const existing = this.allocationsByKey.get(key);
     if (existing) {
       // A retransmission (UDP) of the request that created it gets the same answer (RFC 8656 §7.2).
-      if (equalBytes(existing.allocateTransactionId, message.transactionId)) {
+      if (Buffer.compare(existing.allocateTransactionId, message.transactionId) === 0) {
         if (existing.response) this.output.sendToClient(link, client, existing.response.bytes);
         return;
       }
@@ -745,14 +745,4 @@ function isTurnRequest(method: number): boolean {
 
 function allocationKey(link: ClientLink, client: StunAddress): string {
   return `${link.id}|${client.address}|${client.port}`;
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function randomTransactionId(): Uint8Array {
-  return randomBytes(12);
 }
