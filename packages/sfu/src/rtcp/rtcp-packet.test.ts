@@ -8,6 +8,7 @@ import {
   buildPli,
   buildReceiverReport,
   buildRemb,
+  buildSenderReport,
   MAX_REMB_BITRATE,
   type RtcpCompound,
   type RtcpParseReason,
@@ -233,6 +234,16 @@ describe('RTCP builders', () => {
       ]),
     ).toEqual(FIR);
     expect(buildReceiverReport(0x902f9e2e, [PION_REPORT])).toEqual(PION_COMPOUND.subarray(0, 32));
+    expect(
+      buildSenderReport({
+        ssrc: 0x2b7ec0c5,
+        ntpSeconds: 0xe020a2a9,
+        ntpFraction: 0x52a53fc0,
+        rtpTimestamp: 0x2e48a552,
+        packetCount: 70,
+        octetCount: 4637,
+      }),
+    ).toEqual(PION_SR_SDES.subarray(0, 28));
   });
 
   it('pack NACKs into PID + BLP entries, in any input order and across the wrap', () => {
@@ -264,6 +275,18 @@ describe('RTCP builders', () => {
       [() => buildNack(1, 2, []), 'bad-value'],
       [() => buildNack(1, 2, [65536]), 'bad-value'],
       [() => buildReceiverReport(1, new Array(32).fill(PION_REPORT)), 'too-many'],
+      [
+        () =>
+          buildSenderReport({
+            ssrc: 1,
+            ntpSeconds: 2 ** 32,
+            ntpFraction: 0,
+            rtpTimestamp: 0,
+            packetCount: 0,
+            octetCount: 0,
+          }),
+        'bad-value',
+      ],
       [() => buildReceiverReport(1, [{ ...PION_REPORT, cumulativeLost: 0x800000 }]), 'bad-value'],
       [() => buildReceiverReport(1, [{ ...PION_REPORT, cumulativeLost: -0x800001 }]), 'bad-value'],
       [() => buildReceiverReport(1, [{ ...PION_REPORT, fractionLost: 256 }]), 'bad-value'],

@@ -482,6 +482,38 @@ export function buildReceiverReport(ssrc: number, reports: readonly ReportBlock[
   return bytes;
 }
 
+/** The fields of a sender report (RFC 3550 §6.4.1) the router writes; it sends no report blocks. */
+export interface SenderReportFields {
+  ssrc: number;
+  ntpSeconds: number;
+  ntpFraction: number;
+  rtpTimestamp: number;
+  packetCount: number;
+  octetCount: number;
+}
+
+/**
+ * A sender report without report blocks: the router's SR towards a subscriber, pairing the
+ * publisher's NTP time with the *rewritten* RTP timestamp so the subscriber can keep lip sync.
+ */
+export function buildSenderReport(fields: SenderReportFields): Uint8Array {
+  checkSsrc(fields.ssrc, 'SSRC');
+  checkUint(fields.ntpSeconds, 32, 'NTP seconds');
+  checkUint(fields.ntpFraction, 32, 'NTP fraction');
+  checkUint(fields.rtpTimestamp, 32, 'RTP timestamp');
+  checkUint(fields.packetCount, 32, 'packet count');
+  checkUint(fields.octetCount, 32, 'octet count');
+  const bytes = new Uint8Array(28);
+  writeHeader(bytes, 0, 0, RtcpPacketType.SenderReport, bytes.length);
+  writeUint32(bytes, 4, fields.ssrc);
+  writeUint32(bytes, 8, fields.ntpSeconds);
+  writeUint32(bytes, 12, fields.ntpFraction);
+  writeUint32(bytes, 16, fields.rtpTimestamp);
+  writeUint32(bytes, 20, fields.packetCount);
+  writeUint32(bytes, 24, fields.octetCount);
+  return bytes;
+}
+
 /** The largest bitrate REMB can carry: an 18-bit mantissa shifted by a 6-bit exponent. */
 export const MAX_REMB_BITRATE = 0x3ffff * 2 ** 63;
 

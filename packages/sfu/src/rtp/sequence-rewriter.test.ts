@@ -141,6 +141,21 @@ describe('SequenceRewriter switching sources', () => {
   });
 });
 
+describe('SequenceRewriter.mapTimestamp', () => {
+  it('maps a source timestamp (a sender report’s) with the running stint’s offset, only for that source', () => {
+    const r = video();
+    expect(r.mapTimestamp(A, 5)).toBeUndefined(); // nothing forwarded yet
+    r.switchSource(A);
+    r.rewrite(A, 100, 1000, 0);
+    expect(r.mapTimestamp(A, 4000)).toBe(4000); // the first stint keeps the source's timeline
+    r.switchSource(B);
+    expect(r.mapTimestamp(A, 4000)).toBeUndefined();
+    const first = r.rewrite(B, 7, 0xfffffff0, 100);
+    expect(r.mapTimestamp(B, 0xfffffff0)).toBe(first?.timestamp);
+    expect(r.mapTimestamp(B, 0x10)).toBe(((first?.timestamp ?? 0) + 0x20) >>> 0); // across the wrap
+  });
+});
+
 describe('SequenceRewriter.unmap', () => {
   it('answers which source packet an outgoing number stands for, across stints', () => {
     const r = video();

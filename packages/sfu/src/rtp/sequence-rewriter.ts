@@ -136,6 +136,16 @@ export class SequenceRewriter {
   }
 
   /**
+   * A timestamp of the forwarded source in the outgoing stream's timeline (to rewrite the RTP time
+   * of the source's sender report); undefined unless `ssrc` is the source of the running stint.
+   */
+  mapTimestamp(ssrc: number, timestamp: number): number | undefined {
+    const stint = this.active;
+    if (stint === undefined || stint.ssrc !== ssrc) return undefined;
+    return (timestamp + stint.timestampOffset) >>> 0;
+  }
+
+  /**
    * The incoming packet an outgoing sequence number stands for, to answer a subscriber's NACK from
    * the source's packet cache; undefined when it was never sent or is older than the history.
    * Numbers in a gap map to the source's missing numbers, which the source may still retransmit.
