@@ -1,20 +1,47 @@
-// The SFU media router's sans-IO core, first increment: RTP/RTCP over bytes (no sockets, no
-// timers, no engine). See ../README.md for the rules and what comes next.
+// The SFU media router: Router → PublishTransport (Producers) / SubscribeTransport (Consumers) over
+// a media engine (node-datachannel), and the sans-IO RTP/RTCP pieces they are built from.
+// See ../README.md.
 
-export {
-  type MediaKind,
-  PublishConnection,
-  type PublishConnectionOptions,
-  type PublishConnectionState,
-  type PublishedTrack,
-} from './engine/publish-connection.js';
+export { isVp8Keyframe, readVp8Descriptor, type Vp8Descriptor, type Vp8ParseFailure } from './codecs/vp8.js';
+export type {
+  ConnectionState,
+  EnginePublisher,
+  EngineSubscriber,
+  MediaEngine,
+  MediaKind,
+  OfferedLayer,
+  PublishedTrack,
+  SubscriberSlotMedia,
+} from './engine/engine.js';
+export { SUBSCRIBER_PAYLOAD_TYPES } from './engine/engine.js';
+export { EngineError, type EngineErrorReason, NdcEngine, type NdcEngineOptions } from './engine/ndc-engine.js';
+export { readPublishedTracks } from './engine/offer.js';
 export { RtpEncodeError, type RtpEncodeReason, SfuError } from './errors.js';
+export { NackGenerator, type NackGeneratorOptions } from './forwarding/nack-generator.js';
+export { RtpPacketCache, type RtpPacketCacheOptions } from './forwarding/packet-cache.js';
+export { BandwidthEstimator, type BandwidthEstimatorOptions } from './layers/bandwidth-estimator.js';
+export { LayerSelector, type LayerSelectorOptions, type SimulcastLayer } from './layers/layer-selector.js';
+export { Consumer, type ConsumerEvents } from './router/consumer.js';
+export { newCounters, type SfuCounters } from './router/counters.js';
+export type { ListenerErrorHandler } from './router/emitter.js';
+export { type CloseReason, Producer, type ProducerEvents, type ProducerStream } from './router/producer.js';
+export { Router, type RouterEvents, type RouterOptions } from './router/router.js';
+export { DEFAULT_ROUTER_TUNING, type RouterTuning } from './router/router-context.js';
+export {
+  PublishTransport,
+  RouterError,
+  type RouterErrorReason,
+  SubscribeTransport,
+  type SubscribeTransportEvents,
+  type TransportEvents,
+} from './router/transports.js';
 export {
   buildFir,
   buildNack,
   buildPli,
   buildReceiverReport,
   buildRemb,
+  buildSenderReport,
   FeedbackFormat,
   type FirEntry,
   type FirItem,
@@ -34,6 +61,7 @@ export {
   readRtcpCompound,
   rewriteMediaSsrc,
   rewriteSenderSsrc,
+  type SenderReportFields,
   type SenderReportItem,
   type TransportCcItem,
 } from './rtcp/rtcp-packet.js';
@@ -66,3 +94,4 @@ export {
   type SourceSequence,
 } from './rtp/sequence-rewriter.js';
 export { isNewerSequence, isNewerTimestamp, sequenceDelta, timestampDelta } from './rtp/serial.js';
+export { ActiveSpeakerDetector, type ActiveSpeakerOptions, type SpeakerChange } from './speaker/active-speaker.js';

@@ -1,0 +1,96 @@
+/*
+ * The media engine seam: ICE, DTLS and SRTP on one side, raw RTP/RTCP bytes on the other. The
+ * router (Producer, Consumer, forwarding, feedback) talks only to these interfaces, so its logic is
+ * unit-tested with a fake engine (test-support/fake-engine.ts) and runs over node-datachannel in
+ * production (ndc-engine.ts). Like mediasoup-client's HandlerInterface: quirks of the engine stay
+ * behind it.
+ */
+
+export type MediaKind = 'audio' | 'video';
+
+export type ConnectionState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+
+/** Payload types the router uses towards subscribers; publishers' own payload types are rewritten. */
+export const SUBSCRIBER_PAYLOAD_TYPES = { video: 96, audio: 111 } as const satisfies Record<MediaKind, number>;
+
+/** One simulcast encoding a publisher announced in its offer (`a=rid:<id> send`). */
+export interface OfferedLayer {
+  readonly rid: string;
+}
+
+/** A track of a publisher's offer that the router accepted (VP8 video or Opus audio). */
+export interface PublishedTrack {
+  readonly kind: MediaKind;
+  readonly mid: string;
+  /** The publisher's payload type for VP8 (video) or Opus (audio). */
+  readonly payloadType: number;
+  /** The SSRC announced in the offer (`a=ssrc`); simulcast layers are announced by RID instead. */
+  readonly ssrc: number | undefined;
+  /** Simulcast encodings in the publisher's order (empty without simulcast). */
+  readonly layers: readonly OfferedLayer[];
+  /** Extension ID the publisher uses for the RFC 6464 audio level, if negotiated. */
+  readonly audioLevelId: number | undefined;
+  /** Extension IDs for the RID / repaired RID (RFC 8852), if negotiated (simulcast). */
+  readonly ridId: number | undefined;
+  /** The header extensions our answer accepts (`a=extmap` id and URI), the publisher's IDs. */
+  readonly extensions: readonly { readonly id: number; readonly uri: string }[];
+  /** The publisher's `a=msid` stream and track ids, if any (kept for diagnostics). */
+  readonly msid: string | undefined;
+}
+
+/** A publisher's upload: their offer, our answer; their RTP and RTCP arrive per track. */
+export interface EnginePublisher {
+  readonly tracks: readonly PublishedTrack[];
+  readonly answerSdp: string;
+  readonly state: ConnectionState;
+  /** Every RTP packet of a track, as received; the handler may rewrite it in place. */
+  onRtp(handler: (track: PublishedTrack, packet: Buffer) => void): void;
+  /** Compound RTCP the publisher sent on a track (sender reports, mostly). */
+  onRtcp(handler: (track: PublishedTrack, packet: Buffer) => void): void;
+  onStateChange(handler: (state: ConnectionState) => void): void;
+  /** RTCP towards the publisher (PLI, FIR, NACK). False when it cannot be sent now. */
+  sendRtcp(track: PublishedTrack, packet: Uint8Array): boolean;
+  /** The total bitrate the publisher may send (REMB), in bits/s. */
+  requestBitrate(bitsPerSecond: number): void;
+  addRemoteCandidate(candidate: string, mid: string): void;
+  close(): void;
+}
+
+/** What one m-line of a subscriber's connection carries: a forwarded stream, or nothing (inactive). */
+export interface SubscriberSlotMedia {
+  readonly ssrc: number;
+  /** `a=msid` stream id: the subscriber groups tracks of one publisher into one MediaStream by it. */
+  readonly streamId: string;
+  readonly trackId: string;
+}
+
+/** A subscriber's download: our offer (renegotiated as slots change), their answer, our RTP out. */
+export interface EngineSubscriber {
+  readonly state: ConnectionState;
+  /**
+   * Sets what the m-line `mid` sends from the next offer on: `media` to forward a stream,
+   * `undefined` to leave it inactive (kept for reuse; m-lines are never removed, see ndc-engine.ts).
+   */
+  setSlot(mid: string, kind: MediaKind, media: SubscriberSlotMedia | undefined): void;
+  /** An offer with every slot; the first one waits for our candidates. */
+  createOffer(): Promise<string>;
+  /** Applies the subscriber's answer to the last offer; throws EngineError('bad-description'). */
+  setAnswer(sdp: string): void;
+  /** Sends an RTP or RTCP packet on the m-line `mid`. False when it cannot be sent now. */
+  send(mid: string, packet: Uint8Array): boolean;
+  /**
+   * What the subscriber sent on the m-line `mid`: compound RTCP (NACK, PLI, FIR, RR, REMB), or RTP
+   * it should not send (our m-lines are send-only; the router counts and drops it).
+   */
+  onPacket(handler: (mid: string, packet: Buffer) => void): void;
+  onStateChange(handler: (state: ConnectionState) => void): void;
+  addRemoteCandidate(candidate: string, mid: string): void;
+  close(): void;
+}
+
+export interface MediaEngine {
+  /** Accepts a publisher's offer; resolves once our answer (with candidates) is ready. */
+  acceptPublisher(offerSdp: string): Promise<EnginePublisher>;
+  createSubscriber(): EngineSubscriber;
+  close(): void;
+}

@@ -1,0 +1,322 @@
+/*
+ * The media engine over node-datachannel (libdatachannel: ICE, DTLS, SRTP on native threads; see
+ * shared/spikes/sfu-engine/REPORT.md for why). What this file works around, each verified there or
+ * in ndc-engine.wrtc.test.ts:
+ *
+ * - Every Track keeps a JS reference: an unreferenced Track is garbage-collected and media stops.
+ * - Answers are built by us (disableAutoNegotiation) with only VP8 / Opus: libdatachannel's own
+ *   answer mirrors every offered codec, and libwebrtc then sends RED or RTX we cannot forward.
+ * - A subscriber connection never removes an m-line. Closing a Track rejects its m-line (port 0);
+ *   when that m-line is the BUNDLE tag the whole transport goes, and a rejected MID is never usable
+ *   again. So a slot that stops forwarding becomes `inactive` and is reused for the next stream of
+ *   its kind (addTrack with an existing MID updates that m-line in place).
+ * - The first offer to a subscriber has at least one media m-line: libdatachannel sets up SRTP only
+ *   when the first negotiation has media, and tracks added later to a data-only transport never open.
+ * - RTCP arrives raw and compound, mixed with RTP, on `onMessage`; we split and walk it ourselves.
+ * - No announced-address option: candidates in our SDP are rewritten to the announced address.
+ */
+import nodeDataChannel from 'node-datachannel';
+import { SfuError } from '../errors.js';
+import { isRtcp } from '../rtp/demux.js';
+import {
+  type ConnectionState,
+  type EnginePublisher,
+  type EngineSubscriber,
+  type MediaEngine,
+  type MediaKind,
+  type PublishedTrack,
+  SUBSCRIBER_PAYLOAD_TYPES,
+  type SubscriberSlotMedia,
+} from './engine.js';
+import { readPublishedTracks } from './offer.js';
+
+export interface NdcEngineOptions {
+  /** Address to gather candidates on (one interface); all interfaces when unset. */
+  bindAddress?: string;
+  /** Address written into our candidates instead of the bound one (public IP behind 1:1 NAT). */
+  announcedAddress?: string;
+  /** One UDP port for every connection (ICE UDP mux). Exclusive with `portRange`. */
+  udpPort?: number;
+  /** A UDP port range, one port per connection. Neither set: an ephemeral port per connection. */
+  portRange?: { min: number; max: number };
+}
+
+/**
+ * Why the engine refused. Never reused or renamed:
+ * - `bad-description`: an offer or answer the engine could not apply (malformed, or not matching
+ *   our last offer).
+ * - `closed`: the connection was already closed.
+ */
+export type EngineErrorReason = 'bad-description' | 'closed';
+
+export class EngineError extends SfuError {
+  readonly code = 'SFU_ENGINE_ERROR';
+
+  constructor(
+    readonly reason: EngineErrorReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type NdcTrack = nodeDataChannel.Track;
+
+export class NdcEngine implements MediaEngine {
+  private readonly connections = new Set<{ close(): void }>();
+  private closed = false;
+
+  constructor(private readonly options: NdcEngineOptions = {}) {
+    if (options.udpPort !== undefined && options.portRange !== undefined) {
+      throw new RangeError('udpPort and portRange are exclusive');
+    }
+  }
+
+  async acceptPublisher(offerSdp: string): Promise<EnginePublisher> {
+    if (this.closed) throw new EngineError('closed', 'the engine is closed');
+    const publisher = new NdcPublisher(this.peerConnection('publish'), offerSdp, this.options.announcedAddress);
+    this.track(publisher);
+    await publisher.gathered();
+    return publisher;
+  }
+
+  createSubscriber(): EngineSubscriber {
+    if (this.closed) throw new EngineError('closed', 'the engine is closed');
+    return this.track(new NdcSubscriber(this.peerConnection('subscribe'), this.options.announcedAddress));
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const connection of [...this.connections]) connection.close();
+  }
+
+  private track<T extends { close(): void; onClosed(handler: () => void): void }>(connection: T): T {
+    this.connections.add(connection);
+    connection.onClosed(() => this.connections.delete(connection));
+    return connection;
+  }
+
+  private peerConnection(name: string): nodeDataChannel.PeerConnection {
+    const { bindAddress, udpPort, portRange } = this.options;
+    return new nodeDataChannel.PeerConnection(name, {
+      iceServers: [],
+      disableAutoNegotiation: true,
+      ...(bindAddress ? { bindAddress } : {}),
+      ...(udpPort !== undefined ? { enableIceUdpMux: true, portRangeBegin: udpPort, portRangeEnd: udpPort } : {}),
+      ...(portRange ? { portRangeBegin: portRange.min, portRangeEnd: portRange.max } : {}),
+    });
+  }
+}
+
+/** Shared by both directions: state, close, candidates, the announced address. */
+abstract class NdcConnection {
+  state: ConnectionState = 'new';
+  protected isClosed = false;
+  private stateHandler: ((state: ConnectionState) => void) | undefined;
+  private closedHandlers: (() => void)[] = [];
+
+  constructor(
+    protected readonly pc: nodeDataChannel.PeerConnection,
+    private readonly announcedAddress: string | undefined,
+  ) {
+    pc.onStateChange((state) => this.setState(state as ConnectionState));
+  }
+
+  onStateChange(handler: (state: ConnectionState) => void): void {
+    this.stateHandler = handler;
+  }
+
+  onClosed(handler: () => void): void {
+    this.closedHandlers.push(handler);
+  }
+
+  addRemoteCandidate(candidate: string, mid: string): void {
+    if (this.isClosed) return;
+    try {
+      this.pc.addRemoteCandidate(candidate, mid);
+    } catch {
+      // A malformed or late candidate is the remote's problem; ICE goes on with the others.
+    }
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.pc.close();
+    this.setState('closed');
+    for (const handler of this.closedHandlers.splice(0)) handler();
+  }
+
+  gathered(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.pc.gatheringState() === 'complete' || this.isClosed) return resolve();
+      this.pc.onGatheringStateChange((state) => {
+        if (state === 'complete') resolve();
+      });
+    });
+  }
+
+  protected localSdp(): string {
+    const sdp = this.pc.localDescription()?.sdp ?? '';
+    return this.announcedAddress ? announce(sdp, this.announcedAddress) : sdp;
+  }
+
+  private setState(state: ConnectionState): void {
+    if (state === this.state || this.state === 'closed') return;
+    this.state = state;
+    this.stateHandler?.(state);
+  }
+}
+
+class NdcPublisher extends NdcConnection implements EnginePublisher {
+  readonly tracks: readonly PublishedTrack[];
+  private readonly ndcTracks = new Map<PublishedTrack, NdcTrack>();
+  private rtpHandler: ((track: PublishedTrack, packet: Buffer) => void) | undefined;
+  private rtcpHandler: ((track: PublishedTrack, packet: Buffer) => void) | undefined;
+
+  constructor(pc: nodeDataChannel.PeerConnection, offerSdp: string, announcedAddress: string | undefined) {
+    super(pc, announcedAddress);
+    try {
+      this.tracks = readPublishedTracks(offerSdp);
+      for (const track of this.tracks) this.accept(track);
+      pc.setRemoteDescription(offerSdp, 'offer');
+      pc.setLocalDescription('answer');
+    } catch (error) {
+      pc.close();
+      throw new EngineError('bad-description', `the offer could not be applied: ${String(error)}`);
+    }
+  }
+
+  get answerSdp(): string {
+    return this.localSdp();
+  }
+
+  onRtp(handler: (track: PublishedTrack, packet: Buffer) => void): void {
+    this.rtpHandler = handler;
+  }
+
+  onRtcp(handler: (track: PublishedTrack, packet: Buffer) => void): void {
+    this.rtcpHandler = handler;
+  }
+
+  sendRtcp(track: PublishedTrack, packet: Uint8Array): boolean {
+    const ndcTrack = this.ndcTracks.get(track);
+    if (!ndcTrack || this.isClosed || !ndcTrack.isOpen()) return false;
+    try {
+      return ndcTrack.sendMessageBinary(Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength));
+    } catch {
+      return false;
+    }
+  }
+
+  requestBitrate(bitsPerSecond: number): void {
+    for (const ndcTrack of this.ndcTracks.values()) {
+      if (ndcTrack.isOpen()) ndcTrack.requestBitrate(Math.round(bitsPerSecond));
+    }
+  }
+
+  override close(): void {
+    this.rtpHandler = undefined;
+    this.rtcpHandler = undefined;
+    super.close();
+  }
+
+  private accept(track: PublishedTrack): void {
+    const media =
+      track.kind === 'video'
+        ? new nodeDataChannel.Video(track.mid, 'RecvOnly')
+        : new nodeDataChannel.Audio(track.mid, 'RecvOnly');
+    if (media instanceof nodeDataChannel.Video) media.addVP8Codec(track.payloadType);
+    else media.addOpusCodec(track.payloadType);
+    for (const { id, uri } of track.extensions) media.parseSdpLine(`a=extmap:${id} ${uri}`);
+    if (track.layers.length > 0) {
+      for (const { rid } of track.layers) media.parseSdpLine(`a=rid:${rid} recv`);
+      media.parseSdpLine(`a=simulcast:recv ${track.layers.map((l) => l.rid).join(';')}`);
+    }
+    const ndcTrack = this.pc.addTrack(media);
+    ndcTrack.onMessage((packet) => {
+      if (isRtcp(packet)) this.rtcpHandler?.(track, packet);
+      else this.rtpHandler?.(track, packet);
+    });
+    this.ndcTracks.set(track, ndcTrack);
+  }
+}
+
+class NdcSubscriber extends NdcConnection implements EngineSubscriber {
+  /** The latest Track object per MID (addTrack on a known MID returns a new one for the same m-line). */
+  private readonly ndcTracks = new Map<string, NdcTrack>();
+  private packetHandler: ((mid: string, packet: Buffer) => void) | undefined;
+  private offered = false;
+
+  setSlot(mid: string, kind: MediaKind, media: SubscriberSlotMedia | undefined): void {
+    if (this.isClosed) return;
+    const description =
+      kind === 'video'
+        ? new nodeDataChannel.Video(mid, media ? 'SendOnly' : 'Inactive')
+        : new nodeDataChannel.Audio(mid, media ? 'SendOnly' : 'Inactive');
+    if (description instanceof nodeDataChannel.Video) description.addVP8Codec(SUBSCRIBER_PAYLOAD_TYPES.video);
+    else description.addOpusCodec(SUBSCRIBER_PAYLOAD_TYPES.audio);
+    if (media) description.addSSRC(media.ssrc, 'convene', media.streamId, media.trackId);
+    const previous = this.ndcTracks.get(mid);
+    const ndcTrack = this.pc.addTrack(description);
+    previous?.onMessage(() => {}); // one delivery per packet: only the newest object reports
+    ndcTrack.onMessage((packet) => this.packetHandler?.(mid, packet));
+    this.ndcTracks.set(mid, ndcTrack);
+  }
+
+  async createOffer(): Promise<string> {
+    if (this.isClosed) throw new EngineError('closed', 'the subscriber connection is closed');
+    this.pc.setLocalDescription('offer');
+    if (!this.offered) {
+      this.offered = true;
+      await this.gathered();
+    }
+    return this.localSdp();
+  }
+
+  setAnswer(sdp: string): void {
+    if (this.isClosed) throw new EngineError('closed', 'the subscriber connection is closed');
+    try {
+      this.pc.setRemoteDescription(sdp, 'answer');
+    } catch (error) {
+      throw new EngineError('bad-description', `the answer could not be applied: ${String(error)}`);
+    }
+  }
+
+  send(mid: string, packet: Uint8Array): boolean {
+    const ndcTrack = this.ndcTracks.get(mid);
+    if (!ndcTrack || this.isClosed || !ndcTrack.isOpen()) return false;
+    try {
+      return ndcTrack.sendMessageBinary(
+        Buffer.isBuffer(packet) ? packet : Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength),
+      );
+    } catch {
+      return false; // closed between the check and the send
+    }
+  }
+
+  onPacket(handler: (mid: string, packet: Buffer) => void): void {
+    this.packetHandler = handler;
+  }
+
+  override close(): void {
+    this.packetHandler = undefined;
+    super.close();
+  }
+}
+
+/** Our SDP with every host candidate's address (and c= line) replaced by the announced address. */
+function announce(sdp: string, address: string): string {
+  return sdp
+    .split('\r\n')
+    .map((line) => {
+      if (line.startsWith('a=candidate:')) {
+        const fields = line.split(' ');
+        if (fields.length > 5) fields[4] = address;
+        return fields.join(' ');
+      }
+      if (line.startsWith('c=IN ')) return `c=IN ${address.includes(':') ? 'IP6' : 'IP4'} ${address}`;
+      return line;
+    })
+    .join('\r\n');
+}

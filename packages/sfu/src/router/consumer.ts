@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto';
+import { type MediaKind, SUBSCRIBER_PAYLOAD_TYPES } from '../engine/engine.js';
+import { BandwidthEstimator } from '../layers/bandwidth-estimator.js';
+import { LayerSelector, type SimulcastLayer } from '../layers/layer-selector.js';
+import { buildSenderReport, type RtcpItem } from '../rtcp/rtcp-packet.js';
+import { type RtpHeader, rewriteRtpHeader } from '../rtp/rtp-packet.js';
+import { SequenceRewriter } from '../rtp/sequence-rewriter.js';
+import type { SfuCounters } from './counters.js';
+import { type ListenerErrorHandler, SfuEmitter } from './emitter.js';
+import type { CloseReason, Producer, ProducerStream } from './producer.js';
+import type { RouterContext } from './router-context.js';
+
+export interface ConsumerEvents {
+  close: [reason: CloseReason];
+  /** The forwarded simulcast layer changed (its RID; '' without simulcast; undefined: nothing). */
+  layer: [rid: string | undefined];
+}
+
+/** What a consumer needs from its subscribe transport. @internal */
+export interface ConsumerLink {
+  /** Sends on the consumer's m-line; false when not possible now (not negotiated, not connected). */
+  send(packet: Uint8Array): boolean;
+  /** The consumer is done (closed, or its producer closed): free its m-line. */
+  release(consumer: Consumer): void;
+}
+
+/**
+ * One producer forwarded to one subscriber: its own SSRC, our payload type, continuous sequence
+ * numbers and timestamps across layer switches and pauses (SequenceRewriter), the layer that fits
+ * the subscriber (LayerSelector), keyframe requests on start and on switches, NACKs answered from
+ * the producer's cache, sender reports rewritten to our timeline.
+ */
+export class Consumer extends SfuEmitter<ConsumerEvents> {
+  readonly id = randomUUID();
+  readonly kind: MediaKind;
+  /** Our SSRC towards the subscriber. */
+  readonly ssrc: number;
+  private readonly rewriter: SequenceRewriter;
+  private readonly selector = new LayerSelector();
+  private readonly bandwidth = new BandwidthEstimator();
+  private readonly counters: SfuCounters;
+  private closedWith: CloseReason | undefined;
+  /** The subscriber's answer covers our m-line (set by the transport). */
+  private negotiated = false;
+  private paused: boolean;
+  /** The stream being forwarded (its stint is in the rewriter), undefined before the first keyframe. */
+  private current: ProducerStream | undefined;
+  /** Wanted stream; forwarding moves to it at its next keyframe. */
+  private target: ProducerStream | undefined;
+  private lastSenderReportAtMs = Number.NEGATIVE_INFINITY;
+  private packetsSent = 0;
+  private octetsSent = 0;
+
+  constructor(
+    readonly producer: Producer,
+    /** The m-line this consumer sends on, in the subscriber's connection. */
+    readonly mid: string,
+    ssrc: number,
+    options: { paused: boolean },
+    private readonly context: RouterContext,
+    private readonly link: ConsumerLink,
+    onListenerError: ListenerErrorHandler,
+  ) {
+    super(onListenerError);
+    this.kind = producer.kind;
+    this.ssrc = ssrc;
+    this.paused = options.paused;
+    this.counters = context.counters;
+    this.rewriter = new SequenceRewriter({ clockRate: this.kind === 'video' ? 90_000 : 48_000 });
+    this.selector.setPaused(this.paused);
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** The RID being forwarded ('' without simulcast), undefined while nothing is. */
+  get currentLayer(): string | undefined {
+    return this.current?.rid;
+  }
+
+  /** Stops forwarding (a hidden tile, a muted remote): the subscriber receives nothing. */
+  pause(): void {
+    if (this.paused || this.closedWith) return;
+    this.paused = true;
+    this.selector.setPaused(true);
+    this.switchTo(undefined);
+  }
+
+  /** Forwards again, from the next keyframe (video). */
+  resume(): void {
+    if (!this.paused || this.closedWith) return;
+    this.paused = false;
+    this.selector.setPaused(false);
+  }
+
+  /**
+   * The size the subscriber shows this video at, in device pixels: the smallest simulcast layer
+   * covering it is forwarded (when the bandwidth allows). 0×0 (a hidden tile) forwards nothing.
+   */
+  setPreferredSize(width: number, height: number): void {
+    this.selector.setPreferredSize(width, height);
+  }
+
+  close(): void {
+    this.closeWith('closed');
+  }
+
+  /** @internal the producer closed. */
+  producerClosed(): void {
+    this.closeWith('producer-closed');
+  }
+
+  /** @internal the subscribe transport (or router) closed. */
+  parentClosed(reason: CloseReason): void {
+    this.closeWith(reason);
+  }
+
+  /** @internal the subscriber's answer covers this consumer's m-line: packets may flow. */
+  setNegotiated(nowMs: number): void {
+    if (this.negotiated) return;
+    this.negotiated = true;
+    const before = this.target;
+    this.chooseTarget(nowMs); // asks for a keyframe itself when it picks a new target
+    if (this.target && this.target === before) this.producer.requestKeyframe(this.target, nowMs);
+  }
+
+  /** @internal one packet of the producer; `packet` is shared with the other consumers. */
+  forward(packet: Buffer, header: RtpHeader, stream: ProducerStream, keyframe: boolean, nowMs: number): void {
+    if (!this.negotiated || this.paused) return;
+    if (this.target === undefined) this.chooseTarget(nowMs); // the producer's first stream arrived
+    if (stream === this.target && stream !== this.current) {
+      if (this.kind === 'video' && !keyframe) {
+        this.producer.requestKeyframe(stream, nowMs); // throttled per stream by the producer
+        if (this.current === undefined) return;
+      } else {
+        this.switchTo(stream);
+      }
+    }
+    if (stream !== this.current) return;
+    const out = this.rewriter.rewrite(header.ssrc, header.sequenceNumber, header.timestamp, nowMs);
+    if (!out) return;
+    rewriteRtpHeader(packet, {
+      ssrc: this.ssrc,
+      payloadType: SUBSCRIBER_PAYLOAD_TYPES[this.kind],
+      sequenceNumber: out.sequenceNumber,
+      timestamp: out.timestamp,
+    });
+    if (!this.link.send(packet)) return;
+    this.packetsSent++;
+    this.octetsSent += header.payloadLength;
+    this.counters.forwardedPackets++;
+    this.counters.forwardedBytes += packet.length;
+    this.bandwidth.onSent(packet.length, nowMs);
+    if (this.producer.streams.length > 1 && keyframe) this.chooseTarget(nowMs);
+  }
+
+  /** @internal the publisher's SR for `stream`: tell the subscriber how our timeline maps to NTP. */
+  forwardSenderReport(stream: ProducerStream): void {
+    const report = stream.lastSenderReport;
+    if (!report || stream !== this.current || !this.negotiated) return;
+    const nowMs = performance.now();
+    if (nowMs - this.lastSenderReportAtMs < this.context.options.senderReportIntervalMs) return;
+    const rtpTimestamp = this.rewriter.mapTimestamp(stream.ssrc, report.rtpTimestamp);
+    if (rtpTimestamp === undefined) return;
+    const sr = buildSenderReport({
+      ssrc: this.ssrc,
+      ntpSeconds: report.ntpSeconds,
+      ntpFraction: report.ntpFraction,
+      rtpTimestamp,
+      packetCount: this.packetsSent >>> 0,
+      octetCount: this.octetsSent >>> 0,
+    });
+    if (this.link.send(sr)) {
+      this.lastSenderReportAtMs = nowMs;
+      this.counters.senderReportsSent++;
+    }
+  }
+
+  /** @internal RTCP items the subscriber sent about our SSRC. */
+  receiveFeedback(item: RtcpItem, nowMs: number): void {
+    if (this.closedWith) return;
+    switch (item.type) {
+      case 'pli':
+      case 'fir':
+        this.counters.keyframeRequestsReceived++;
+        if (this.current) this.producer.requestKeyframe(this.current, nowMs);
+        break;
+      case 'nack':
+        this.retransmit(item.lost, nowMs);
+        break;
+      case 'remb':
+        this.bandwidth.onRemb(item.bitrate, nowMs);
+        this.chooseTarget(nowMs);
+        break;
+      case 'rr':
+      case 'sr':
+        for (const report of item.reports) {
+          if (report.ssrc === this.ssrc) this.bandwidth.onReceiverReport(report.fractionLost, nowMs);
+        }
+        this.chooseTarget(nowMs);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** @internal the router's tick or a layer change: re-evaluate which stream to forward. */
+  chooseTarget(nowMs: number): void {
+    if (this.closedWith) return;
+    const streams = this.producer.streams;
+    let target: ProducerStream | undefined;
+    if (this.paused) target = undefined;
+    else if (streams.length <= 1) target = streams[0];
+    else {
+      const layers: SimulcastLayer[] = streams.map((s) => ({
+        id: s.rid,
+        width: s.width,
+        height: s.height,
+        bitrate: s.bitrate,
+        active: nowMs - s.lastPacketAtMs < 1500,
+      }));
+      const rid = this.selector.select(layers, this.bandwidth.estimate(nowMs), nowMs);
+      target = streams.find((s) => s.rid === rid);
+    }
+    if (target === this.target) return;
+    this.target = target;
+    if (target === undefined) this.switchTo(undefined); // nothing wanted: stop now, not at a keyframe
+    if (target && target !== this.current && this.negotiated) this.producer.requestKeyframe(target, nowMs);
+  }
+
+  private switchTo(stream: ProducerStream | undefined): void {
+    if (stream === this.current) return;
+    const previous = this.current;
+    this.current = stream;
+    this.rewriter.switchSource(stream?.ssrc);
+    if (previous !== undefined) this.counters.layerSwitches++;
+    this.safeEmit('layer', stream?.rid);
+  }
+
+  private retransmit(lost: readonly number[], nowMs: number): void {
+    for (const sequenceNumber of lost) {
+      this.counters.nackedPackets++;
+      const source = this.rewriter.unmap(sequenceNumber);
+      const stream = source && this.producer.streams.find((s) => s.ssrc === source.ssrc);
+      const cached = stream?.cache?.get(source?.sequenceNumber ?? 0, nowMs);
+      if (!source || !cached) {
+        this.counters.retransmitMisses++;
+        continue;
+      }
+      // A copy: the cache's bytes are shared by every consumer of the stream.
+      const packet = Buffer.from(cached);
+      const out = this.rewriter.rewrite(source.ssrc, source.sequenceNumber, readTimestamp(packet), nowMs);
+      if (!out || out.sequenceNumber !== sequenceNumber) {
+        this.counters.retransmitMisses++;
+        continue;
+      }
+      rewriteRtpHeader(packet, {
+        ssrc: this.ssrc,
+        payloadType: SUBSCRIBER_PAYLOAD_TYPES[this.kind],
+        sequenceNumber: out.sequenceNumber,
+        timestamp: out.timestamp,
+      });
+      if (this.link.send(packet)) this.counters.retransmittedPackets++;
+    }
+  }
+
+  private closeWith(reason: CloseReason): void {
+    if (this.closedWith) return;
+    this.closedWith = reason;
+    this.producer.consumers.delete(this);
+    this.link.release(this);
+    this.safeEmit('close', reason);
+    this.removeAllListeners();
+  }
+}
+
+function readTimestamp(packet: Uint8Array): number {
+  return (((packet[4] ?? 0) << 24) | ((packet[5] ?? 0) << 16) | ((packet[6] ?? 0) << 8) | (packet[7] ?? 0)) >>> 0;
+}

@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { NdcEngine } from '../engine/ndc-engine.js';
+import { until, WrtcPublisher, WrtcSubscriber } from '../test-support/wrtc-peers.js';
+import { Router } from './router.js';
+import type { SubscribeTransport } from './transports.js';
+
+// Real libwebrtc peers (@roamhq/wrtc, Chromium's engine) through the router over node-datachannel,
+// on loopback (npm test runs this file in a loopback-only network namespace).
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+});
+
+function newRouter(): Router {
+  const engine = new NdcEngine({ bindAddress: '127.0.0.1' });
+  const router = new Router({ engine });
+  cleanups.push(() => {
+    router.close();
+    engine.close();
+  });
+  return router;
+}
+
+/** Runs our offer / their answer whenever the transport asks, like the signaling server will. */
+function autoNegotiate(transport: SubscribeTransport, subscriber: WrtcSubscriber): void {
+  const negotiate = async () => {
+    const offer = await transport.createOffer();
+    transport.setAnswer(await subscriber.answer(offer));
+  };
+  transport.on('negotiationneeded', () => {
+    negotiate().catch((error) => console.error('negotiation failed', error));
+  });
+}
+
+async function publish(router: Router, publisher: WrtcPublisher) {
+  const transport = await router.publish(await publisher.offer(), { streamId: 'alice' });
+  await publisher.accept(transport.answerSdp);
+  return transport;
+}
+
+function subscribe(router: Router) {
+  const subscriber = new WrtcSubscriber();
+  cleanups.push(() => subscriber.close());
+  const transport = router.subscribe();
+  autoNegotiate(transport, subscriber);
+  for (const producer of router.producers) transport.consume(producer);
+  return { subscriber, transport };
+}
+
+describe('Router with libwebrtc peers', () => {
+  it('forwards one publisher’s VP8 and Opus to three subscribers, who decode them', async () => {
+    const router = newRouter();
+    const publisher = new WrtcPublisher();
+    cleanups.push(() => publisher.close());
+    const published = await publish(router, publisher);
+    expect(published.producers.map((p) => p.kind)).toEqual(['video', 'audio']);
+
+    const subscribers = [subscribe(router), subscribe(router), subscribe(router)];
+    const decoding = () => subscribers.every(({ subscriber }) => subscriber.videoFrames >= 30);
+    expect(await until(decoding, 10_000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (const { subscriber } of subscribers) {
+      const inbound = await subscriber.inbound();
+      expect(inbound.video.framesDecoded).toBeGreaterThanOrEqual(30);
+      expect(inbound.audio.packets).toBeGreaterThan(50); // 1.5 s of 20 ms packets
+      expect(inbound.video.lost + inbound.audio.lost).toBe(0);
+      expect(subscriber.lastFrameSize).toEqual({ width: 320, height: 240 });
+      // Both tracks of a publisher arrive as one MediaStream (for lip sync), named by the app.
+      expect(subscriber.streams).toEqual(['alice', 'alice']);
+    }
+    expect(router.counters.dropped.malformedRtp).toBe(0);
+    expect(router.counters.forwardedPackets).toBeGreaterThan(300);
+    // Our receiver reports reach the publisher: it knows its RTT to us and sees no loss.
+    const remote = [...(await publisher.pc.getStats()).values()].filter((r) => r.type === 'remote-inbound-rtp');
+    expect(remote.map((r) => r.kind).sort()).toEqual(['audio', 'video']);
+    for (const report of remote) expect(report.fractionLost).toBe(0);
+    // RTT needs a report answering one of its sender reports (video sends them every second).
+    expect(remote.find((r) => r.kind === 'video')?.roundTripTimeMeasurements).toBeGreaterThan(0);
+    // ...and the subscribers get our sender reports (lip sync).
+    expect(router.counters.senderReportsSent).toBeGreaterThan(0);
+  });
+
+  it('a late subscriber decodes video within 500 ms of its connection coming up', async () => {
+    const router = newRouter();
+    const publisher = new WrtcPublisher();
+    cleanups.push(() => publisher.close());
+    await publish(router, publisher);
+    const early = subscribe(router);
+    expect(await until(() => early.subscriber.videoFrames > 10, 10_000)).toBe(true);
+    // Past the publisher's first keyframe: the newcomer needs one of its own.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+
+    const late = subscribe(router);
+    let connectedAt: number | undefined;
+    late.transport.on('state', (state) => {
+      if (state === 'connected') connectedAt ??= performance.now();
+    });
+    expect(await until(() => late.subscriber.firstFrameAtMs !== undefined, 10_000)).toBe(true);
+    expect(connectedAt).toBeDefined();
+    const firstFrameMs = (late.subscriber.firstFrameAtMs ?? 0) - (connectedAt ?? 0);
+    expect(firstFrameMs).toBeLessThan(500);
+    expect(router.counters.keyframeRequestsSent).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a subscriber that starts after the publisher left is told by close events, and renegotiates slots', async () => {
+    const router = newRouter();
+    const publisher = new WrtcPublisher();
+    cleanups.push(() => publisher.close());
+    const published = await publish(router, publisher);
+    const { subscriber, transport } = subscribe(router);
+    expect(await until(() => subscriber.videoFrames > 5, 10_000)).toBe(true);
+
+    const closes: string[] = [];
+    for (const consumer of transport.consumers) consumer.on('close', (reason) => closes.push(reason));
+    published.close();
+    expect(closes).toEqual(['producer-closed', 'producer-closed']);
+    expect(transport.consumers).toEqual([]);
+
+    // A second publisher reuses the freed m-lines once the subscriber agreed they are inactive.
+    const second = new WrtcPublisher({ width: 160, height: 120 });
+    cleanups.push(() => second.close());
+    expect(await until(() => !transport.negotiationPending, 5000)).toBe(true); // the "inactive" renegotiation
+    await publish(router, second);
+    for (const producer of router.producers) transport.consume(producer);
+    expect(transport.consumers.map((c) => c.mid).sort()).toEqual(['0', '1']);
+    expect(await until(() => subscriber.lastFrameSize.width === 160, 10_000)).toBe(true);
+  });
+});

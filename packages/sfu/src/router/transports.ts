@@ -1,0 +1,341 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import type { ConnectionState, EnginePublisher, EngineSubscriber, MediaKind } from '../engine/engine.js';
+import { SfuError } from '../errors.js';
+import { readRtcpCompound } from '../rtcp/rtcp-packet.js';
+import { isRtcp } from '../rtp/demux.js';
+import { Consumer } from './consumer.js';
+import { type ListenerErrorHandler, SfuEmitter } from './emitter.js';
+import { type CloseReason, Producer } from './producer.js';
+import type { RouterContext } from './router-context.js';
+
+/**
+ * Why a router call was refused. Never reused or renamed:
+ * - `closed`: the router, transport or producer is closed.
+ * - `negotiation-pending`: createOffer() while our last offer still waits for its answer.
+ * - `no-offer`: setAnswer() without an offer waiting for one.
+ * - `bad-description`: the engine could not apply an offer or answer.
+ */
+export type RouterErrorReason = 'closed' | 'negotiation-pending' | 'no-offer' | 'bad-description';
+
+export class RouterError extends SfuError {
+  readonly code = 'SFU_ROUTER_ERROR';
+
+  constructor(
+    readonly reason: RouterErrorReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface TransportEvents {
+  close: [reason: CloseReason];
+  state: [state: ConnectionState];
+}
+
+/** @internal how a transport tells its router it is gone. */
+export type TransportClosed = (transport: PublishTransport | SubscribeTransport) => void;
+
+/**
+ * A publisher's upload connection: their offer, our answer, one Producer per accepted track. No
+ * renegotiation: publishing another track (a screen share) is another PublishTransport.
+ */
+export class PublishTransport extends SfuEmitter<TransportEvents> {
+  readonly id = randomUUID();
+  readonly producers: readonly Producer[];
+  private closedWith: CloseReason | undefined;
+
+  constructor(
+    private readonly engine: EnginePublisher,
+    readonly appData: Readonly<Record<string, unknown>>,
+    context: RouterContext,
+    private readonly onClosed: TransportClosed,
+    onListenerError: ListenerErrorHandler,
+  ) {
+    super(onListenerError);
+    const producers = new Map(
+      engine.tracks.map((track) => [
+        track,
+        new Producer(track, appData, context, (packet) => engine.sendRtcp(track, packet), onListenerError),
+      ]),
+    );
+    this.producers = [...producers.values()];
+    const now = () => performance.now();
+    engine.onRtp((track, packet) => producers.get(track)?.receiveRtp(packet, now()));
+    engine.onRtcp((track, packet) => producers.get(track)?.receiveRtcp(packet, now()));
+    engine.onStateChange((state) => {
+      this.safeEmit('state', state);
+      if (state === 'failed' || state === 'closed') this.closeWith('connection-failed');
+    });
+  }
+
+  get answerSdp(): string {
+    return this.engine.answerSdp;
+  }
+
+  get state(): ConnectionState {
+    return this.engine.state;
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  addRemoteCandidate(candidate: string, mid: string): void {
+    this.engine.addRemoteCandidate(candidate, mid);
+  }
+
+  close(): void {
+    this.closeWith('closed');
+  }
+
+  /** @internal */
+  parentClosed(): void {
+    this.closeWith('router-closed');
+  }
+
+  /** @internal the router's tick. */
+  tick(nowMs: number): void {
+    for (const producer of this.producers) producer.tick(nowMs);
+  }
+
+  private closeWith(reason: CloseReason): void {
+    if (this.closedWith) return;
+    this.closedWith = reason;
+    const childReason = reason === 'router-closed' ? 'router-closed' : 'transport-closed';
+    for (const producer of this.producers) producer.parentClosed(childReason);
+    this.engine.close();
+    this.onClosed(this);
+    this.safeEmit('close', reason);
+    this.removeAllListeners();
+  }
+}
+
+export interface SubscribeTransportEvents extends TransportEvents {
+  /**
+   * Consumers came or went: call createOffer(), send it, and apply the answer with setAnswer().
+   * Emitted once per batch of changes, and again after setAnswer() when more changes are waiting.
+   */
+  negotiationneeded: [];
+}
+
+/** One m-line of the subscriber's connection. */
+interface Slot {
+  readonly mid: string;
+  readonly kind: MediaKind;
+  consumer: Consumer | undefined;
+  /** What the subscriber has agreed to: the consumer whose SSRC its last answer covers, or none. */
+  negotiated: Consumer | undefined;
+}
+
+/**
+ * A subscriber's download connection: our offers (one m-line per consumed track, reused once its
+ * inactive state has been agreed), their answers, one Consumer per forwarded producer.
+ */
+export class SubscribeTransport extends SfuEmitter<SubscribeTransportEvents> {
+  readonly id = randomUUID();
+  private readonly slots: Slot[] = [];
+  private readonly consumersBySsrc = new Map<number, Consumer>();
+  /** Slot contents in our outstanding offer, in slot order; undefined when no offer is outstanding. */
+  private offered: (Consumer | undefined)[] | undefined;
+  private dirty = false;
+  private closedWith: CloseReason | undefined;
+
+  constructor(
+    private readonly engine: EngineSubscriber,
+    readonly appData: Readonly<Record<string, unknown>>,
+    private readonly context: RouterContext,
+    private readonly onClosed: TransportClosed,
+    private readonly listenerError: ListenerErrorHandler,
+  ) {
+    super(listenerError);
+    engine.onPacket((mid, packet) => this.receive(mid, packet));
+    engine.onStateChange((state) => {
+      this.safeEmit('state', state);
+      if (state === 'failed' || state === 'closed') this.closeWith('connection-failed');
+    });
+  }
+
+  get state(): ConnectionState {
+    return this.engine.state;
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  /** Changes wait for an offer, or an offer waits for its answer. */
+  get negotiationPending(): boolean {
+    return this.dirty || this.offered !== undefined;
+  }
+
+  get consumers(): Consumer[] {
+    return this.slots.flatMap((slot) => (slot.consumer ? [slot.consumer] : []));
+  }
+
+  /**
+   * Starts forwarding `producer` to this subscriber (once the subscriber has answered an offer that
+   * carries it). `paused`: negotiate the m-line but send nothing until resume().
+   */
+  consume(producer: Producer, options: { paused?: boolean } = {}): Consumer {
+    if (this.closedWith) throw new RouterError('closed', 'the subscribe transport is closed');
+    if (producer.closed) throw new RouterError('closed', 'the producer is closed');
+    const slot = this.freeSlot(producer.kind);
+    const consumer = new Consumer(
+      producer,
+      slot.mid,
+      this.newSsrc(),
+      { paused: options.paused ?? false },
+      this.context,
+      { send: (packet) => this.engine.send(slot.mid, packet), release: (c) => this.release(c) },
+      this.listenerError,
+    );
+    slot.consumer = consumer;
+    this.consumersBySsrc.set(consumer.ssrc, consumer);
+    producer.consumers.add(consumer);
+    this.changed();
+    return consumer;
+  }
+
+  /** Our offer with every slot as it is now. One at a time: wait for its answer before the next. */
+  async createOffer(): Promise<string> {
+    if (this.closedWith) throw new RouterError('closed', 'the subscribe transport is closed');
+    if (this.offered) throw new RouterError('negotiation-pending', 'an offer is waiting for its answer');
+    // libdatachannel sets up SRTP only when the first negotiation has media: offer one slot at least.
+    if (this.slots.length === 0) this.slots.push(this.newSlot('video'));
+    this.offered = this.slots.map((slot) => slot.consumer);
+    for (const slot of this.slots) {
+      const { consumer } = slot;
+      this.engine.setSlot(
+        slot.mid,
+        slot.kind,
+        consumer && {
+          ssrc: consumer.ssrc,
+          streamId: String(consumer.producer.appData.streamId ?? consumer.producer.id),
+          trackId: consumer.id,
+        },
+      );
+    }
+    this.dirty = false;
+    try {
+      return await this.engine.createOffer();
+    } catch (error) {
+      this.offered = undefined;
+      throw new RouterError('closed', `no offer: ${String(error)}`);
+    }
+  }
+
+  /** The subscriber's answer to our last offer; consumers it covers start forwarding. */
+  setAnswer(sdp: string): void {
+    if (this.closedWith) throw new RouterError('closed', 'the subscribe transport is closed');
+    const offered = this.offered;
+    if (!offered) throw new RouterError('no-offer', 'no offer is waiting for an answer');
+    try {
+      this.engine.setAnswer(sdp);
+    } catch (error) {
+      throw new RouterError('bad-description', String(error instanceof Error ? error.message : error));
+    }
+    this.offered = undefined;
+    const nowMs = performance.now();
+    offered.forEach((consumer, index) => {
+      const slot = this.slots[index];
+      if (!slot) return;
+      slot.negotiated = consumer;
+      if (consumer && slot.consumer === consumer) consumer.setNegotiated(nowMs);
+    });
+    if (this.dirty) this.safeEmit('negotiationneeded');
+  }
+
+  addRemoteCandidate(candidate: string, mid: string): void {
+    this.engine.addRemoteCandidate(candidate, mid);
+  }
+
+  close(): void {
+    this.closeWith('closed');
+  }
+
+  /** @internal */
+  parentClosed(): void {
+    this.closeWith('router-closed');
+  }
+
+  /** A free m-line of `kind` whose inactive state the subscriber has agreed to, or a new one. */
+  private freeSlot(kind: MediaKind): Slot {
+    const reusable = this.slots.find(
+      (slot) =>
+        slot.kind === kind && slot.consumer === undefined && slot.negotiated === undefined && !this.isOffered(slot),
+    );
+    if (reusable) return reusable;
+    const slot = this.newSlot(kind);
+    this.slots.push(slot);
+    return slot;
+  }
+
+  /** In the outstanding offer with a consumer (its m-line is not free until answered). */
+  private isOffered(slot: Slot): boolean {
+    const index = this.slots.indexOf(slot);
+    return this.offered?.[index] !== undefined;
+  }
+
+  private newSlot(kind: MediaKind): Slot {
+    return { mid: String(this.slots.length), kind, consumer: undefined, negotiated: undefined };
+  }
+
+  private newSsrc(): number {
+    let ssrc: number;
+    do ssrc = randomInt(1, 0xffffffff);
+    while (this.consumersBySsrc.has(ssrc) || ssrc === this.context.rtcpSsrc);
+    return ssrc;
+  }
+
+  private release(consumer: Consumer): void {
+    this.consumersBySsrc.delete(consumer.ssrc);
+    const slot = this.slots.find((s) => s.consumer === consumer);
+    if (!slot) return;
+    slot.consumer = undefined;
+    if (!this.closedWith) this.changed();
+  }
+
+  private changed(): void {
+    // One event per batch: consumers added together (a publisher's audio and video) share an offer.
+    if (this.dirty) return;
+    this.dirty = true;
+    if (!this.offered)
+      queueMicrotask(() => this.dirty && !this.offered && !this.closedWith && this.safeEmit('negotiationneeded'));
+  }
+
+  private receive(mid: string, packet: Buffer): void {
+    if (!isRtcp(packet)) {
+      this.context.counters.dropped.wrongDirection++;
+      return;
+    }
+    const walk = readRtcpCompound(packet);
+    if (!walk.ok) this.context.counters.dropped.malformedRtcp++;
+    const nowMs = performance.now();
+    for (const item of walk.items) {
+      // Feedback names our SSRC as its media source; reports name it in their report blocks.
+      if (item.type === 'rr' || item.type === 'sr') {
+        for (const report of item.reports) this.consumersBySsrc.get(report.ssrc)?.receiveFeedback(item, nowMs);
+      } else if (item.type === 'remb') {
+        for (const ssrc of item.ssrcs) this.consumersBySsrc.get(ssrc)?.receiveFeedback(item, nowMs);
+      } else if (item.type === 'fir') {
+        for (const entry of item.entries) this.consumersBySsrc.get(entry.ssrc)?.receiveFeedback(item, nowMs);
+      } else {
+        const consumer = this.consumersBySsrc.get(item.mediaSsrc);
+        if (consumer) consumer.receiveFeedback(item, nowMs);
+        else if (mid) this.slots.find((s) => s.mid === mid)?.consumer?.receiveFeedback(item, nowMs);
+      }
+    }
+  }
+
+  private closeWith(reason: CloseReason): void {
+    if (this.closedWith) return;
+    this.closedWith = reason;
+    const childReason = reason === 'router-closed' ? 'router-closed' : 'transport-closed';
+    for (const consumer of this.consumers) consumer.parentClosed(childReason);
+    this.engine.close();
+    this.onClosed(this);
+    this.safeEmit('close', reason);
+    this.removeAllListeners();
+  }
+}
