@@ -178,6 +178,10 @@ class NdcPublisher extends NdcConnection implements EnginePublisher {
     super(pc, announcedAddress);
     try {
       this.tracks = readPublishedTracks(offerSdp);
+      if (this.tracks.length > 1 && this.tracks.some((track) => track.layers.length > 0)) {
+        // libdatachannel hands RTP to a track by announced SSRC only; with one track it takes all.
+        throw new Error('a simulcast video track must be the only track of its connection');
+      }
       for (const track of this.tracks) this.accept(track);
       pc.setRemoteDescription(offerSdp, 'offer');
       pc.setLocalDescription('answer');

@@ -127,3 +127,46 @@ describe('Router with libwebrtc peers', () => {
     expect(await until(() => subscriber.lastFrameSize.width === 160, 10_000)).toBe(true);
   });
 });
+
+describe('Router with a libwebrtc simulcast publisher', () => {
+  it('sends a small subscriber a lower layer than a large one, and switches when asked', async () => {
+    const router = newRouter();
+    // Simulcast needs a video-only connection (libdatachannel routes RTP by announced SSRC).
+    const publisher = new WrtcPublisher({
+      width: 640,
+      height: 480,
+      audio: false,
+      simulcast: [
+        { rid: 'q', scaleResolutionDownBy: 4 },
+        { rid: 'h', scaleResolutionDownBy: 2 },
+        { rid: 'f', scaleResolutionDownBy: 1 },
+      ],
+    });
+    cleanups.push(() => publisher.close());
+    const published = await publish(router, publisher);
+    expect(published.producers.map((p) => p.track.layers.map((l) => l.rid))).toEqual([['q', 'h', 'f']]);
+    const [producer] = published.producers;
+    if (!producer) throw new Error('no producer');
+    expect(await until(() => producer.streams.length >= 2, 10_000)).toBe(true);
+
+    const small = subscribe(router);
+    const large = subscribe(router);
+    for (const consumer of small.transport.consumers) consumer.setPreferredSize(160, 120);
+    for (const consumer of large.transport.consumers) consumer.setPreferredSize(640, 480);
+    const decodedBoth = () => small.subscriber.videoFrames > 20 && large.subscriber.videoFrames > 20;
+    expect(await until(decodedBoth, 15_000)).toBe(true);
+    expect(small.subscriber.lastFrameSize.width).toBe(160);
+    expect(large.subscriber.lastFrameSize.width).toBeGreaterThan(160);
+
+    // The small tile grows: its stream moves up a layer, and keeps decoding.
+    const framesBefore = small.subscriber.videoFrames;
+    for (const consumer of small.transport.consumers) consumer.setPreferredSize(640, 480);
+    expect(await until(() => small.subscriber.lastFrameSize.width > 160, 10_000)).toBe(true);
+    const grownAt = small.subscriber.videoFrames;
+    expect(await until(() => small.subscriber.videoFrames > grownAt + 30, 5000)).toBe(true);
+    expect(small.subscriber.videoFrames).toBeGreaterThan(framesBefore);
+    expect(router.counters.layerSwitches).toBeGreaterThanOrEqual(1);
+    const inbound = await small.subscriber.inbound();
+    expect(inbound.video.lost).toBe(0);
+  });
+});

@@ -1,0 +1,88 @@
+import { parse as parseSdp } from 'sdp-transform';
+import { afterEach, describe, expect, it } from 'vitest';
+import { publisherOffer } from '../test-support/publisher-offer.js';
+import { EngineError, NdcEngine } from './ndc-engine.js';
+
+// The node-datachannel engine's SDP, on loopback (npm test runs this in a network namespace).
+
+const engines: NdcEngine[] = [];
+afterEach(() => {
+  for (const engine of engines.splice(0)) engine.close();
+});
+
+function engine(options: ConstructorParameters<typeof NdcEngine>[0] = {}): NdcEngine {
+  const created = new NdcEngine({ bindAddress: '127.0.0.1', ...options });
+  engines.push(created);
+  return created;
+}
+
+const candidatesOf = (sdp: string) => parseSdp(sdp).media.flatMap((m) => m.candidates ?? []);
+
+describe('NdcEngine', () => {
+  it('answers a Chrome-like offer with VP8 and Opus only, and the audio-level extension', async () => {
+    const publisher = await engine().acceptPublisher(publisherOffer({ video: { ssrc: 1234 } }));
+    const answer = parseSdp(publisher.answerSdp);
+    expect(answer.media.map((m) => [m.type, String(m.mid), m.direction])).toEqual([
+      ['video', '0', 'recvonly'],
+      ['audio', '1', 'recvonly'],
+    ]);
+    expect(answer.media[0]?.rtp.map((r) => `${r.payload} ${r.codec}`)).toEqual(['96 VP8']);
+    expect(answer.media[1]?.rtp.map((r) => `${r.payload} ${r.codec}`)).toEqual(['111 opus']);
+    expect(answer.media[1]?.ext?.map((e) => `${e.value} ${e.uri}`)).toEqual([
+      '1 urn:ietf:params:rtp-hdrext:ssrc-audio-level',
+    ]);
+    expect(publisher.tracks.map((t) => [t.kind, t.ssrc])).toEqual([
+      ['video', 1234],
+      ['audio', undefined],
+    ]);
+    expect(candidatesOf(publisher.answerSdp).map((c) => c.ip)).toContain('127.0.0.1');
+  });
+
+  it('answers a simulcast offer with its RIDs as recv, MID and RID extensions included', async () => {
+    const publisher = await engine().acceptPublisher(
+      publisherOffer({ video: { rids: ['q', 'h', 'f'] }, audio: false }),
+    );
+    const [video] = parseSdp(publisher.answerSdp).media;
+    expect(video?.rids?.map((r) => `${r.id} ${r.direction}`)).toEqual(['q recv', 'h recv', 'f recv']);
+    expect(video?.simulcast?.dir1).toBe('recv');
+    expect(video?.ext?.map((e) => e.uri).sort()).toEqual([
+      'urn:ietf:params:rtp-hdrext:sdes:mid',
+      'urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id',
+    ]);
+  });
+
+  it('refuses simulcast beside another track, and offers it cannot read', async () => {
+    const refused = (offer: string) =>
+      engine()
+        .acceptPublisher(offer)
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+    const simulcastWithAudio = await refused(publisherOffer({ video: { rids: ['q', 'h'] } }));
+    expect(simulcastWithAudio).toBeInstanceOf(EngineError);
+    expect(simulcastWithAudio).toMatchObject({ code: 'SFU_ENGINE_ERROR', reason: 'bad-description' });
+    expect(await refused('v=0\r\nnot an offer\r\n')).toMatchObject({ reason: 'bad-description' });
+  });
+
+  it('writes the announced address into candidates, and muxes every connection on one UDP port', async () => {
+    const mux = engine({ announcedAddress: '203.0.113.7', udpPort: 47_123 });
+    const first = await mux.acceptPublisher(publisherOffer());
+    const subscriber = mux.createSubscriber();
+    subscriber.setSlot('0', 'video', { ssrc: 42, streamId: 's', trackId: 't' });
+    const offer = await subscriber.createOffer();
+    for (const sdp of [first.answerSdp, offer]) {
+      const candidates = candidatesOf(sdp);
+      expect(candidates.length).toBeGreaterThan(0);
+      for (const candidate of candidates) expect([candidate.ip, candidate.port]).toEqual(['203.0.113.7', 47_123]);
+    }
+    expect(parseSdp(offer).media[0]?.ssrcs?.[0]?.id).toBe(42);
+  });
+
+  it('refuses to create connections once closed', async () => {
+    const closed = engine();
+    closed.close();
+    await expect(closed.acceptPublisher(publisherOffer())).rejects.toMatchObject({ reason: 'closed' });
+    expect(() => closed.createSubscriber()).toThrow(EngineError);
+  });
+});
