@@ -75,14 +75,14 @@ export class NdcEngine implements MediaEngine {
   async acceptPublisher(offerSdp: string): Promise<EnginePublisher> {
     if (this.closed) throw new EngineError('closed', 'the engine is closed');
     const publisher = new NdcPublisher(this.peerConnection('publish'), offerSdp, this.options.announcedAddress);
-    this.track(publisher);
+    this.register(publisher);
     await publisher.gathered();
     return publisher;
   }
 
   createSubscriber(): EngineSubscriber {
     if (this.closed) throw new EngineError('closed', 'the engine is closed');
-    return this.track(new NdcSubscriber(this.peerConnection('subscribe'), this.options.announcedAddress));
+    return this.register(new NdcSubscriber(this.peerConnection('subscribe'), this.options.announcedAddress));
   }
 
   close(): void {
@@ -90,7 +90,7 @@ export class NdcEngine implements MediaEngine {
     for (const connection of [...this.connections]) connection.close();
   }
 
-  private track<T extends { close(): void; onClosed(handler: () => void): void }>(connection: T): T {
+  private register<T extends { close(): void; onClosed(handler: () => void): void }>(connection: T): T {
     this.connections.add(connection);
     connection.onClosed(() => this.connections.delete(connection));
     return connection;
@@ -142,10 +142,19 @@ abstract class NdcConnection {
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    // A closed node-datachannel PeerConnection can keep its callbacks (and through them the
+    // transport, its consumers and their buffers): swap ours for no-ops first (after close() it
+    // refuses).
+    this.pc.onStateChange(noop);
+    this.pc.onGatheringStateChange(noop);
+    this.detachTracks();
     this.pc.close();
     this.setState('closed');
+    this.stateHandler = undefined;
     for (const handler of this.closedHandlers.splice(0)) handler();
   }
+
+  protected abstract detachTracks(): void;
 
   gathered(): Promise<void> {
     return new Promise((resolve) => {
@@ -225,6 +234,11 @@ class NdcPublisher extends NdcConnection implements EnginePublisher {
     super.close();
   }
 
+  protected detachTracks(): void {
+    for (const ndcTrack of this.ndcTracks.values()) ndcTrack.onMessage(noop);
+    this.ndcTracks.clear();
+  }
+
   private accept(track: PublishedTrack): void {
     const media =
       track.kind === 'video'
@@ -263,7 +277,7 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
     if (media) description.addSSRC(media.ssrc, 'convene', media.streamId, media.trackId);
     const previous = this.ndcTracks.get(mid);
     const ndcTrack = this.pc.addTrack(description);
-    previous?.onMessage(() => {}); // one delivery per packet: only the newest object reports
+    previous?.onMessage(noop); // one delivery per packet: only the newest object reports
     ndcTrack.onMessage((packet) => this.packetHandler?.(mid, packet));
     this.ndcTracks.set(mid, ndcTrack);
   }
@@ -307,7 +321,14 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
     this.packetHandler = undefined;
     super.close();
   }
+
+  protected detachTracks(): void {
+    for (const ndcTrack of this.ndcTracks.values()) ndcTrack.onMessage(noop);
+    this.ndcTracks.clear();
+  }
 }
+
+const noop = () => {};
 
 /** Our SDP with every host candidate's address (and c= line) replaced by the announced address. */
 function announce(sdp: string, address: string): string {

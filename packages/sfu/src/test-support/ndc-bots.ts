@@ -93,6 +93,9 @@ export class BotPublisher {
 
   close(): void {
     this.stopSending();
+    // node-datachannel keeps a closed connection's callbacks: drop ours first (see ndc-engine.ts).
+    this.video.onMessage(() => {});
+    this.audio.onMessage(() => {});
     this.pc.close();
   }
 
@@ -252,6 +255,8 @@ export class BotSubscriber {
 
   close(): void {
     if (this.timer) clearInterval(this.timer);
+    for (const track of this.tracks) track.onMessage(() => {});
+    this.pc.onTrack(() => {});
     this.pc.close();
   }
 
