@@ -263,6 +263,8 @@ class NdcPublisher extends NdcConnection implements EnginePublisher {
 class NdcSubscriber extends NdcConnection implements EngineSubscriber {
   /** The latest Track object per MID (addTrack on a known MID returns a new one for the same m-line). */
   private readonly ndcTracks = new Map<string, NdcTrack>();
+  /** MIDs whose track is open, kept from its events: asking the native track costs a call per packet. */
+  private readonly openMids = new Set<string>();
   private packetHandler: ((mid: string, packet: Buffer) => void) | undefined;
   private offered = false;
 
@@ -277,8 +279,12 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
     if (media) description.addSSRC(media.ssrc, 'convene', media.streamId, media.trackId);
     const previous = this.ndcTracks.get(mid);
     const ndcTrack = this.pc.addTrack(description);
-    previous?.onMessage(noop); // one delivery per packet: only the newest object reports
+    // One delivery per event: only the newest object of the m-line reports.
+    if (previous) silence(previous);
     ndcTrack.onMessage((packet) => this.packetHandler?.(mid, packet));
+    ndcTrack.onOpen(() => this.openMids.add(mid));
+    ndcTrack.onClosed(() => this.openMids.delete(mid));
+    if (ndcTrack.isOpen()) this.openMids.add(mid);
     this.ndcTracks.set(mid, ndcTrack);
   }
 
@@ -302,8 +308,9 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
   }
 
   send(mid: string, packet: Uint8Array): boolean {
+    if (!this.openMids.has(mid)) return false;
     const ndcTrack = this.ndcTracks.get(mid);
-    if (!ndcTrack || this.isClosed || !ndcTrack.isOpen()) return false;
+    if (!ndcTrack) return false;
     try {
       return ndcTrack.sendMessageBinary(
         Buffer.isBuffer(packet) ? packet : Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength),
@@ -323,12 +330,19 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
   }
 
   protected detachTracks(): void {
-    for (const ndcTrack of this.ndcTracks.values()) ndcTrack.onMessage(noop);
+    for (const ndcTrack of this.ndcTracks.values()) silence(ndcTrack);
     this.ndcTracks.clear();
+    this.openMids.clear();
   }
 }
 
 const noop = () => {};
+
+function silence(track: NdcTrack): void {
+  track.onMessage(noop);
+  track.onOpen(noop);
+  track.onClosed(noop);
+}
 
 /** Our SDP with every host candidate's address (and c= line) replaced by the announced address. */
 function announce(sdp: string, address: string): string {
