@@ -1,0 +1,220 @@
+// Convene's SFU (packages/sfu, built) as a target of bench/sfu-forward.mjs (interface: the SfuTarget
+// typedef in lib/sfu-targets.mjs). The SFU runs in a process of its own, lib/convene-sfu-process.mjs
+// (one NdcEngine bound to 127.0.0.1, one Router), forked with an IPC channel; with `cpus` it is
+// started as `taskset -c <cpus> node …` (taskset execs node: the pid stays the SFU's, and every
+// thread libdatachannel starts inherits the mask). Needs `npm run build` (packages/sfu/dist).
+//
+// Negotiation, full ICE (every candidate in both SDPs, nothing trickled):
+//   publish:   bot.offer() → router.publish() → bot.setAnswer(answer)
+//   subscribe: router.subscribe() + consume every producer → our offer → bot.answer() → setAnswer
+import { fork } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { sleep } from './stats.mjs';
+
+export const CONVENE_SFU_PROCESS = fileURLToPath(new URL('./convene-sfu-process.mjs', import.meta.url));
+const SFU_PACKAGE = fileURLToPath(new URL('../../packages/sfu/package.json', import.meta.url));
+const SFU_DIST = fileURLToPath(new URL('../../packages/sfu/dist/index.js', import.meta.url));
+
+const started = new Set();
+process.once('exit', () => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+/** '@convene/sfu <version>, node-datachannel <version>' as installed. */
+export function conveneSfuVersion() {
+  const version = (file) => {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')).version;
+    } catch {
+      return 'unknown';
+    }
+  };
+  let ndc = 'unknown';
+  try {
+    // Its exports hide package.json: resolve the entry point, then up to the package's own folder.
+    const entry = createRequire(SFU_DIST).resolve('node-datachannel');
+    const dir = entry.slice(
+      0,
+      entry.lastIndexOf('/node_modules/node-datachannel/') + '/node_modules/node-datachannel'.length,
+    );
+    ndc = version(`${dir}/package.json`);
+  } catch {}
+  return `@convene/sfu ${version(SFU_PACKAGE)}, node-datachannel ${ndc}`;
+}
+
+/**
+ * Convene's SFU as an SfuTarget. `udpPort` (or the environment's CONVENE_SFU_UDP_PORT): every
+ * connection on that one UDP port (ICE UDP mux), 40000 by default, as a deployment runs it (one
+ * port to open in the firewall); 0 for libdatachannel's ephemeral port per connection.
+ */
+function portOption(value) {
+  return value === '0' || value === '' ? undefined : Number(value);
+}
+
+export function conveneTarget({
+  name = 'convene',
+  udpPort = portOption(process.env.CONVENE_SFU_UDP_PORT ?? '40000'),
+  script = CONVENE_SFU_PROCESS,
+} = {}) {
+  let sfu = null; // { child, call, output, command, exited }
+  const counters = { subscribeRetries: 0 };
+  // What describe() returns: one live object, so the router's counters that stop() fetches last
+  // (after every measurement) reach the JSON even though the harness calls describe() before stop().
+  const facts = {
+    name,
+    software: conveneSfuVersion(),
+    command: null,
+    config: { bindAddress: '127.0.0.1', udpPort: udpPort ?? 'off (a port per connection)' },
+    counters,
+    router: null,
+    routerCountersAt: null,
+  };
+
+  const refreshRouterFacts = async () => {
+    if (!sfu) return;
+    const { counters: routerCounters, transports } = await sfu.call({ cmd: 'counters' }, 3000);
+    facts.router = { counters: routerCounters, transports };
+    facts.routerCountersAt = new Date().toISOString();
+  };
+
+  return {
+    name,
+    botAddress: '127.0.0.1',
+
+    async start({ cpus } = {}) {
+      if (!existsSync(SFU_DIST))
+        throw new Error(`${SFU_DIST} is missing: build the SFU first (\`npm run build\` at the repo root)`);
+      const args = udpPort === undefined ? [] : ['--udp-port', String(udpPort)];
+      const pinned = cpus !== undefined && cpus !== null && cpus !== '';
+      const child = fork(script, args, {
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+        serialization: 'json',
+        execArgv: process.env.CONVENE_SFU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CONVENE_SFU_PROF] : [],
+        ...(pinned ? { execPath: 'taskset', execArgv: ['-c', String(cpus), process.execPath] } : {}),
+      });
+      started.add(child);
+      let output = '';
+      const keep = (chunk) => {
+        output += chunk.toString();
+        if (output.length > 400_000) output = output.slice(-200_000);
+      };
+      child.stdout.on('data', keep);
+      child.stderr.on('data', keep);
+      const pending = new Map();
+      let seq = 0;
+      let ready;
+      const readyPromise = new Promise((resolve, reject) => {
+        ready = { resolve, reject };
+      });
+      const exited = new Promise((resolve) =>
+        child.once('exit', (code, signal) => {
+          started.delete(child);
+          const why = new Error(`convene SFU exited (${code ?? signal}):\n${output.slice(-3000)}`);
+          ready.reject(why);
+          for (const p of pending.values()) {
+            clearTimeout(p.timer);
+            p.reject(why);
+          }
+          pending.clear();
+          resolve({ code, signal });
+        }),
+      );
+      child.on('message', (msg) => {
+        if (msg?.ready) return ready.resolve(msg);
+        const p = pending.get(msg?.req);
+        if (!p) return;
+        pending.delete(msg.req);
+        clearTimeout(p.timer);
+        if (msg.error) p.reject(new Error(`convene SFU ${p.cmd}: ${msg.error}`));
+        else p.resolve(msg);
+      });
+      const call = (request, timeoutMs = 30_000) =>
+        new Promise((resolve, reject) => {
+          if (child.exitCode !== null || child.signalCode !== null)
+            return reject(new Error('convene SFU is not running'));
+          const req = ++seq;
+          const timer = setTimeout(() => {
+            pending.delete(req);
+            reject(new Error(`convene SFU: no reply to ${request.cmd} in ${timeoutMs} ms`));
+          }, timeoutMs);
+          pending.set(req, { resolve, reject, timer, cmd: request.cmd });
+          child.send({ ...request, req });
+        });
+      const command = [...(pinned ? ['taskset', '-c', String(cpus)] : []), process.execPath, script, ...args].join(' ');
+      sfu = { child, call, output: () => output, command, exited };
+      facts.command = command;
+      let timer;
+      try {
+        await Promise.race([
+          readyPromise,
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`convene SFU: not ready after 20 s:\n${output.slice(-3000)}`)),
+              20_000,
+            );
+          }),
+        ]);
+      } catch (error) {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        sfu = null;
+        throw error;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+
+    async publish(bot) {
+      const offerSdp = await bot.offer();
+      const { answerSdp } = await sfu.call({ cmd: 'publish', id: bot.id, offerSdp });
+      await bot.setAnswer(answerSdp);
+      return { publisher: bot.id };
+    },
+
+    async subscribe(bot) {
+      let reply;
+      for (let attempt = 0; ; attempt++) {
+        reply = await sfu.call({ cmd: 'subscribe', id: bot.id });
+        if (!reply.notReady) break;
+        if (attempt >= 50) throw new Error(`convene SFU subscribe ${bot.id}: ${reply.notReady} after 5 s`);
+        counters.subscribeRetries++;
+        await sleep(100);
+      }
+      const answer = await bot.answer(reply.offerSdp);
+      await sfu.call({ cmd: 'answer', id: bot.id, sdp: answer });
+    },
+
+    pid: () => sfu?.child.pid,
+
+    /** The router's counters and transport states now (one IPC round trip to the SFU). */
+    async counters() {
+      await refreshRouterFacts();
+      return facts.router;
+    },
+
+    describe: () => facts,
+
+    log: () => sfu?.output() ?? '',
+
+    async stop() {
+      if (!sfu) return null;
+      const s = sfu;
+      try {
+        await refreshRouterFacts();
+      } catch (error) {
+        facts.routerCountersError = String(error.message ?? error);
+      }
+      sfu = null;
+      const { child } = s;
+      if (child.exitCode !== null || child.signalCode !== null)
+        return { code: child.exitCode, signal: child.signalCode };
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const result = await s.exited;
+      clearTimeout(timer);
+      facts.exit = result;
+      return result;
+    },
+  };
+}
