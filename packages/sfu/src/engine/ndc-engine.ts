@@ -3,7 +3,8 @@
  * shared/spikes/sfu-engine/REPORT.md for why). What this file works around, each verified there or
  * in ndc-engine.wrtc.test.ts:
  *
- * - Every Track keeps a JS reference: an unreferenced Track is garbage-collected and media stops.
+ * - Every Track keeps a JS reference: an unreferenced Track is garbage-collected, and collecting it
+ *   closes its native track, so media stops. That includes the old object of a reused m-line.
  * - Answers are built by us (disableAutoNegotiation) with only VP8 / Opus: libdatachannel's own
  *   answer mirrors every offered codec, and libwebrtc then sends RED or RTX we cannot forward.
  * - A subscriber connection never removes an m-line. Closing a Track rejects its m-line (port 0);
@@ -61,6 +62,12 @@ export class EngineError extends SfuError {
 }
 
 type NdcTrack = nodeDataChannel.Track;
+
+// libdatachannel sets up its global state (threads, TLS) with the first connection and tears it
+// down when the last one closes. Without setting it up once for the process, about one test run
+// in three had a fresh connection come up without an ICE transport ("Got a remote candidate
+// without ICE transport" on its first answer), only under load; none in 11 runs since.
+nodeDataChannel.preload();
 
 export class NdcEngine implements MediaEngine {
   private readonly connections = new Set<{ close(): void }>();
@@ -263,13 +270,23 @@ class NdcPublisher extends NdcConnection implements EnginePublisher {
 class NdcSubscriber extends NdcConnection implements EngineSubscriber {
   /** The latest Track object per MID (addTrack on a known MID returns a new one for the same m-line). */
   private readonly ndcTracks = new Map<string, NdcTrack>();
-  /** MIDs whose track is open, kept from its events: asking the native track costs a call per packet. */
+  /**
+   * MIDs whose track is known open: asking the native track costs a call per packet, so it is
+   * asked only until it says yes (its open event reaches JS later, and under load much later).
+   */
   private readonly openMids = new Set<string>();
+  /** What each m-line was last set to, so an unchanged slot is not re-added. */
+  private readonly slotContents = new Map<string, string>();
+  /** Replaced Track objects of reused m-lines, kept alive on purpose (see setSlot). */
+  private readonly retiredTracks: NdcTrack[] = [];
   private packetHandler: ((mid: string, packet: Buffer) => void) | undefined;
   private offered = false;
 
   setSlot(mid: string, kind: MediaKind, media: SubscriberSlotMedia | undefined): void {
     if (this.isClosed) return;
+    const content = media ? `${kind} ${media.ssrc} ${media.streamId} ${media.trackId}` : `${kind} inactive`;
+    if (this.slotContents.get(mid) === content) return; // unchanged: no new Track object
+    this.slotContents.set(mid, content);
     const description =
       kind === 'video'
         ? new nodeDataChannel.Video(mid, media ? 'SendOnly' : 'Inactive')
@@ -279,8 +296,13 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
     if (media) description.addSSRC(media.ssrc, 'convene', media.streamId, media.trackId);
     const previous = this.ndcTracks.get(mid);
     const ndcTrack = this.pc.addTrack(description);
-    // One delivery per event: only the newest object of the m-line reports.
-    if (previous) silence(previous);
+    if (previous) {
+      // addTrack on a known MID returns a new object for the same native track, and a collected
+      // object closes its native track: the m-line would die (and with the BUNDLE tag, the whole
+      // transport). So the old object stays referenced, silenced, as long as the connection.
+      silence(previous);
+      this.retiredTracks.push(previous);
+    }
     ndcTrack.onMessage((packet) => this.packetHandler?.(mid, packet));
     ndcTrack.onOpen(() => this.openMids.add(mid));
     ndcTrack.onClosed(() => this.openMids.delete(mid));
@@ -308,15 +330,19 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
   }
 
   send(mid: string, packet: Uint8Array): boolean {
-    if (!this.openMids.has(mid)) return false;
     const ndcTrack = this.ndcTracks.get(mid);
     if (!ndcTrack) return false;
+    if (!this.openMids.has(mid)) {
+      if (this.isClosed || !ndcTrack.isOpen()) return false;
+      this.openMids.add(mid);
+    }
     try {
       return ndcTrack.sendMessageBinary(
         Buffer.isBuffer(packet) ? packet : Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength),
       );
     } catch {
-      return false; // closed between the check and the send
+      this.openMids.delete(mid); // closed before its close event reached us: ask again next time
+      return false;
     }
   }
 
@@ -333,6 +359,8 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
     for (const ndcTrack of this.ndcTracks.values()) silence(ndcTrack);
     this.ndcTracks.clear();
     this.openMids.clear();
+    // The connection closes right after this: now the objects may go.
+    this.retiredTracks.length = 0;
   }
 }
 

@@ -93,6 +93,34 @@ describe('LayerSelector by size', () => {
   });
 });
 
+describe('LayerSelector.forget', () => {
+  it('makes the next choice a fresh one: an upgrade without the wait', () => {
+    const s = selector();
+    expect(s.select([q], PLENTY, 0)).toBe('q');
+    expect(s.select(LAYERS, PLENTY, 10)).toBe('q'); // h and f appeared: an upgrade waits...
+    s.forget();
+    expect(s.current).toBeUndefined();
+    expect(s.select(LAYERS, PLENTY, 20)).toBe('f'); // ...unless the layers changed, not the bandwidth
+  });
+});
+
+describe('LayerSelector.demand', () => {
+  it('is the smallest active layer’s bitrate and the one the box wants', () => {
+    expect(selector(320, 180).demand(LAYERS)).toEqual({ lowest: 150_000, wanted: 150_000 });
+    expect(selector(600, 300).demand(LAYERS)).toEqual({ lowest: 150_000, wanted: 500_000 });
+    expect(new LayerSelector().demand(LAYERS)).toEqual({ lowest: 150_000, wanted: 1_500_000 }); // no box yet
+    expect(selector(1280, 720).demand([f, without(q), h])).toEqual({ lowest: 500_000, wanted: 1_500_000 });
+  });
+
+  it('is nothing when paused, for an empty box, or without active layers', () => {
+    const paused = selector();
+    paused.setPaused(true);
+    expect(paused.demand(LAYERS)).toEqual({ lowest: 0, wanted: 0 });
+    expect(selector(0, 0).demand(LAYERS)).toEqual({ lowest: 0, wanted: 0 });
+    expect(selector().demand([without(q)])).toEqual({ lowest: 0, wanted: 0 });
+  });
+});
+
 describe('LayerSelector by bandwidth', () => {
   it('steps down until the layer fits, the first choice with headroom', () => {
     expect(selector().select(LAYERS, 1_800_000, 0)).toBe('f'); // 1.5M × 1.2

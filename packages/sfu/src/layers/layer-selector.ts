@@ -94,6 +94,15 @@ export class LayerSelector {
     this.maxHeight = sizeOf(maxHeight);
   }
 
+  /**
+   * Forgets the current target, so the next select() chooses afresh (with headroom, no wait): for
+   * when the layers themselves changed (one appeared, or its size became known), which says
+   * nothing about the subscriber's bandwidth, the thing the wait protects against.
+   */
+  forget(): void {
+    this.settle(undefined);
+  }
+
   /** Paused: no layer (the tile is hidden, or the subscriber turned video off). */
   setPaused(paused: boolean): void {
     this.paused = paused;
@@ -110,11 +119,7 @@ export class LayerSelector {
     if (candidates.length === 0) return this.settle(undefined);
     const available = Number.isNaN(availableBitrate) ? 0 : availableBitrate;
 
-    let sizeLimit = candidates.findIndex(
-      (layer) => sizeOf(layer.width) >= this.maxWidth || sizeOf(layer.height) >= this.maxHeight,
-    );
-    if (sizeLimit < 0) sizeLimit = candidates.length - 1;
-
+    const sizeLimit = this.sizeLimit(candidates);
     const current = this.target === undefined ? -1 : candidates.findIndex((layer) => layer.id === this.target);
     if (current < 0) {
       // Nothing to hold on to (first choice, after a pause, or the target stopped): choose now, as
@@ -138,6 +143,29 @@ export class LayerSelector {
     // A layer that stopped fitting for a moment starts its wait again.
     for (const id of this.upgradableSince.keys()) if (!upgradable.has(id)) this.upgradableSince.delete(id);
     return upgrade > current ? this.settle(idOf(candidates, upgrade)) : this.target;
+  }
+
+  /**
+   * What this subscriber would use, for sharing its downlink among its tracks: the bitrate of the
+   * smallest active layer (the least it gets) and of the layer its box wants (the most it needs).
+   * Both 0 when it wants nothing (paused, an empty box, no active layer).
+   */
+  demand(layers: readonly SimulcastLayer[]): { lowest: number; wanted: number } {
+    const candidates = layers.filter((layer) => layer.active).sort(bySize);
+    const lowest = candidates[0];
+    if (this.paused || this.maxWidth === 0 || this.maxHeight === 0 || lowest === undefined) {
+      return { lowest: 0, wanted: 0 };
+    }
+    const wanted = candidates[this.sizeLimit(candidates)] as SimulcastLayer;
+    return { lowest: sizeOf(lowest.bitrate), wanted: sizeOf(wanted.bitrate) };
+  }
+
+  /** Index of the smallest layer covering the box, or of the largest when none does. */
+  private sizeLimit(sorted: readonly SimulcastLayer[]): number {
+    const covering = sorted.findIndex(
+      (layer) => sizeOf(layer.width) >= this.maxWidth || sizeOf(layer.height) >= this.maxHeight,
+    );
+    return covering < 0 ? sorted.length - 1 : covering;
   }
 
   /** The highest layer at or below `limit` that fits; the smallest if none does. */

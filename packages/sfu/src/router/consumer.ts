@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { type MediaKind, SUBSCRIBER_PAYLOAD_TYPES } from '../engine/engine.js';
-import { BandwidthEstimator } from '../layers/bandwidth-estimator.js';
 import { LayerSelector, type SimulcastLayer } from '../layers/layer-selector.js';
 import { buildSenderReport, type RtcpItem } from '../rtcp/rtcp-packet.js';
 import { type RtpHeader, rewriteRtpHeader } from '../rtp/rtp-packet.js';
 import { SequenceRewriter } from '../rtp/sequence-rewriter.js';
 import type { SfuCounters } from './counters.js';
 import { type ListenerErrorHandler, SfuEmitter } from './emitter.js';
-import type { CloseReason, Producer, ProducerStream } from './producer.js';
+import { type CloseReason, type Producer, type ProducerStream, STREAM_INACTIVE_AFTER_MS } from './producer.js';
 import type { RouterContext } from './router-context.js';
 
 export interface ConsumerEvents {
@@ -18,10 +17,15 @@ export interface ConsumerEvents {
 
 /** What a consumer needs from its subscribe transport. @internal */
 export interface ConsumerLink {
-  /** Sends on the consumer's m-line; false when not possible now (not negotiated, not connected). */
-  send(packet: Uint8Array): boolean;
+  /**
+   * Sends on the consumer's m-line (and counts it towards the subscriber's sending rate); false
+   * when not possible now (not negotiated, not connected).
+   */
+  send(packet: Uint8Array, nowMs: number): boolean;
   /** The consumer is done (closed, or its producer closed): free its m-line. */
   release(consumer: Consumer): void;
+  /** The producer's layers changed (one started, stopped or changed size): share the downlink again. */
+  reallocate(nowMs: number): void;
 }
 
 /**
@@ -37,7 +41,6 @@ export class Consumer extends SfuEmitter<ConsumerEvents> {
   readonly ssrc: number;
   private readonly rewriter: SequenceRewriter;
   private readonly selector = new LayerSelector();
-  private readonly bandwidth = new BandwidthEstimator();
   private readonly counters: SfuCounters;
   private closedWith: CloseReason | undefined;
   /** The subscriber's answer covers our m-line (set by the transport). */
@@ -48,6 +51,8 @@ export class Consumer extends SfuEmitter<ConsumerEvents> {
   /** Wanted stream; forwarding moves to it at its next keyframe. */
   private target: ProducerStream | undefined;
   private lastSenderReportAtMs = Number.NEGATIVE_INFINITY;
+  /** This consumer's share of the subscriber's downlink (bits/s), set by its transport. */
+  private allotment = Number.POSITIVE_INFINITY;
   private packetsSent = 0;
   private octetsSent = 0;
 
@@ -104,6 +109,7 @@ export class Consumer extends SfuEmitter<ConsumerEvents> {
    */
   setPreferredSize(width: number, height: number): void {
     this.selector.setPreferredSize(width, height);
+    this.chooseTarget(performance.now()); // smaller at once; larger after the selector's wait
   }
 
   close(): void {
@@ -118,6 +124,13 @@ export class Consumer extends SfuEmitter<ConsumerEvents> {
   /** @internal the subscribe transport (or router) closed. */
   parentClosed(reason: CloseReason): void {
     this.closeWith(reason);
+  }
+
+  /** @internal the producer's layers changed. */
+  layersChanged(nowMs: number): void {
+    if (!this.negotiated || this.closedWith) return;
+    this.selector.forget(); // layers arriving at the start must not wait out the upgrade hysteresis
+    this.link.reallocate(nowMs);
   }
 
   /** @internal the subscriber's answer covers this consumer's m-line: packets may flow. */
@@ -150,13 +163,11 @@ export class Consumer extends SfuEmitter<ConsumerEvents> {
       sequenceNumber: out.sequenceNumber,
       timestamp: out.timestamp,
     });
-    if (!this.link.send(packet)) return;
+    if (!this.link.send(packet, nowMs)) return;
     this.packetsSent++;
     this.octetsSent += header.payloadLength;
     this.counters.forwardedPackets++;
     this.counters.forwardedBytes += packet.length;
-    this.bandwidth.onSent(packet.length, nowMs);
-    if (this.producer.streams.length > 1 && keyframe) this.chooseTarget(nowMs);
   }
 
   /** @internal the publisher's SR for `stream`: tell the subscriber how our timeline maps to NTP. */
@@ -175,7 +186,7 @@ export class Consumer extends SfuEmitter<ConsumerEvents> {
       packetCount: this.packetsSent >>> 0,
       octetCount: this.octetsSent >>> 0,
     });
-    if (this.link.send(sr)) {
+    if (this.link.send(sr, nowMs)) {
       this.lastSenderReportAtMs = nowMs;
       this.counters.senderReportsSent++;
     }
@@ -193,44 +204,51 @@ export class Consumer extends SfuEmitter<ConsumerEvents> {
       case 'nack':
         this.retransmit(item.lost, nowMs);
         break;
-      case 'remb':
-        this.bandwidth.onRemb(item.bitrate, nowMs);
-        this.chooseTarget(nowMs);
-        break;
-      case 'rr':
-      case 'sr':
-        for (const report of item.reports) {
-          if (report.ssrc === this.ssrc) this.bandwidth.onReceiverReport(report.fractionLost, nowMs);
-        }
-        this.chooseTarget(nowMs);
-        break;
       default:
-        break;
+        break; // reports and REMB are the transport's: they are about the whole downlink
     }
   }
 
-  /** @internal the router's tick or a layer change: re-evaluate which stream to forward. */
-  chooseTarget(nowMs: number): void {
+  /**
+   * @internal what this consumer would use of the downlink (bits/s): the least (its smallest
+   * layer) and the most its box wants. Audio asks for its stream's rate either way.
+   */
+  demand(nowMs: number): { lowest: number; wanted: number } {
+    if (this.kind === 'audio') {
+      const rate = this.paused ? 0 : (this.producer.streams[0]?.bitrate ?? 0);
+      return { lowest: rate, wanted: rate };
+    }
+    return this.selector.demand(this.layers(nowMs));
+  }
+
+  /**
+   * @internal re-evaluates which stream to forward: on the transport's allocation (`allotment`,
+   * this consumer's share of the downlink) and when the producer's first stream arrives.
+   */
+  chooseTarget(nowMs: number, allotment = this.allotment): void {
     if (this.closedWith) return;
+    this.allotment = allotment;
     const streams = this.producer.streams;
     let target: ProducerStream | undefined;
-    if (this.paused) target = undefined;
-    else if (streams.length <= 1) target = streams[0];
+    if (this.kind === 'audio') target = this.paused ? undefined : streams[0];
     else {
-      const layers: SimulcastLayer[] = streams.map((s) => ({
-        id: s.rid,
-        width: s.width,
-        height: s.height,
-        bitrate: s.bitrate,
-        active: nowMs - s.lastPacketAtMs < 1500,
-      }));
-      const rid = this.selector.select(layers, this.bandwidth.estimate(nowMs), nowMs);
-      target = streams.find((s) => s.rid === rid);
+      const rid = this.selector.select(this.layers(nowMs), allotment, nowMs);
+      target = rid === undefined ? undefined : streams.find((s) => s.rid === rid);
     }
     if (target === this.target) return;
     this.target = target;
     if (target === undefined) this.switchTo(undefined); // nothing wanted: stop now, not at a keyframe
     if (target && target !== this.current && this.negotiated) this.producer.requestKeyframe(target, nowMs);
+  }
+
+  private layers(nowMs: number): SimulcastLayer[] {
+    return this.producer.streams.map((s) => ({
+      id: s.rid,
+      width: s.width,
+      height: s.height,
+      bitrate: s.bitrate,
+      active: nowMs - s.lastPacketAtMs < STREAM_INACTIVE_AFTER_MS,
+    }));
   }
 
   private switchTo(stream: ProducerStream | undefined): void {
@@ -265,7 +283,7 @@ export class Consumer extends SfuEmitter<ConsumerEvents> {
         sequenceNumber: out.sequenceNumber,
         timestamp: out.timestamp,
       });
-      if (this.link.send(packet)) this.counters.retransmittedPackets++;
+      if (this.link.send(packet, nowMs)) this.counters.retransmittedPackets++;
     }
   }
 

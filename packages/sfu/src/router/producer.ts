@@ -46,7 +46,7 @@ export interface ProducerStream {
 }
 
 /** A stream stops counting as active when nothing arrived for this long (a layer the encoder dropped). */
-const STREAM_INACTIVE_AFTER_MS = 1500;
+export const STREAM_INACTIVE_AFTER_MS = 1500;
 
 /**
  * A published track (one m-line of a publisher's offer): receives its RTP, keeps what NACKs and
@@ -124,7 +124,7 @@ export class Producer extends SfuEmitter<ProducerEvents> {
     if (this.kind === 'video') {
       const descriptor = readVp8Descriptor(header.payload);
       keyframe = descriptor.ok && descriptor.keyframe;
-      if (keyframe && descriptor.ok) this.noteKeyframeSize(stream, header.payload, descriptor.descriptorLength);
+      if (keyframe && descriptor.ok) this.noteKeyframeSize(stream, header.payload, descriptor.descriptorLength, nowMs);
       stream.nacks?.onPacket(header.sequenceNumber, nowMs);
       stream.cache?.store(header.sequenceNumber, packet, nowMs);
     } else if (this.track.audioLevelId !== undefined) {
@@ -229,12 +229,17 @@ export class Producer extends SfuEmitter<ProducerEvents> {
     };
     this.streams.push(stream);
     this.streams.sort((a, b) => a.index - b.index);
-    this.safeEmit('layers');
+    this.layersChanged(nowMs);
     return stream;
   }
 
   /** RFC 6386 §9.1: a keyframe's header carries its size (14 bits each, after a 3-byte start code). */
-  private noteKeyframeSize(stream: ProducerStream, payload: Uint8Array, at: number): void {
+  private layersChanged(nowMs: number): void {
+    for (const consumer of this.consumers) consumer.layersChanged(nowMs);
+    this.safeEmit('layers');
+  }
+
+  private noteKeyframeSize(stream: ProducerStream, payload: Uint8Array, at: number, nowMs: number): void {
     if (payload.length < at + 10 || payload[at + 3] !== 0x9d || payload[at + 4] !== 0x01 || payload[at + 5] !== 0x2a) {
       return;
     }
@@ -243,7 +248,7 @@ export class Producer extends SfuEmitter<ProducerEvents> {
     if (width !== stream.width || height !== stream.height) {
       stream.width = width;
       stream.height = height;
-      this.safeEmit('layers');
+      this.layersChanged(nowMs);
     }
   }
 

@@ -68,6 +68,13 @@ function vp8Payload(frame: Vp8Frame, pictureId: number, size = { width: 320, hei
   ]);
 }
 
+function padded(payload: Uint8Array, length: number | undefined): Uint8Array {
+  if (length === undefined || length <= payload.length) return payload;
+  const bytes = new Uint8Array(length);
+  bytes.set(payload);
+  return bytes;
+}
+
 const absSendTime = (n: number): ExtensionElement => ({
   id: OFFER_EXTENSION_IDS.absSendTime,
   data: Uint8Array.from([(n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]),
@@ -83,6 +90,8 @@ class VideoSource {
   /** The simulcast layer's RID, sent in every packet (libwebrtc stops once it is acknowledged). */
   private readonly rid: string | undefined;
   private readonly size: { width: number; height: number } | undefined;
+  /** Payload bytes per packet (the VP8 bytes, then zeros), to give layers distinct bitrates. */
+  private readonly payloadBytes: number | undefined;
 
   constructor(
     private readonly publisher: FakePublisher,
@@ -93,6 +102,7 @@ class VideoSource {
       payloadType?: number;
       rid?: string;
       size?: { width: number; height: number };
+      payloadBytes?: number;
     } = {},
   ) {
     this.ssrc = options.ssrc ?? VIDEO_SSRC;
@@ -101,6 +111,7 @@ class VideoSource {
     this.payloadType = options.payloadType ?? OFFER_PAYLOAD_TYPES.vp8;
     this.rid = options.rid;
     this.size = options.size;
+    this.payloadBytes = options.payloadBytes;
   }
 
   /** The next packet (a whole frame), without sending it; the numbering moves on. */
@@ -117,7 +128,7 @@ class VideoSource {
       ssrc: overrides.ssrc ?? this.ssrc,
       csrcs: [],
       extension: { form: 'one-byte', elements },
-      payload: vp8Payload(frame, this.pictureId, this.size),
+      payload: padded(vp8Payload(frame, this.pictureId, this.size), this.payloadBytes),
       padding: 0,
     });
     this.seq = (this.seq + 1) & 0xffff;
@@ -1006,7 +1017,7 @@ describe('Router forwarding', () => {
     expect(layers).toHaveBeenCalled();
   });
 
-  it('simulcast: one layer at a time, re-chosen on the tick (no subscriber RTCP needed), switched at keyframes', async () => {
+  it('simulcast: one layer at a time, re-chosen as layers come and go (no subscriber RTCP needed), switched at keyframes', async () => {
     const alice = await publish({ video: { rids: ['q', 'h', 'f'] }, audio: false });
     const { sub, consumer } = await forwardedTo(alice.video);
     const q = new VideoSource(alice.publisher, { ssrc: 1, rid: 'q', seq: 100, size: { width: 320, height: 180 } });
@@ -1019,32 +1030,66 @@ describe('Router forwarding', () => {
       vi.advanceTimersByTime(20);
     };
 
-    frame([q, h, f], 'key'); // q arrived first: forwarded at once
-    expect(layers).toEqual(['q']);
-    // The tick saw three layers, all fitting an unbounded tile: the largest is wanted.
-    expect(plisTo(alice.publisher)).toContain(3);
-    frame([q, h, f]);
-    expect(consumer.currentLayer).toBe('q'); // until f's keyframe
-    frame([q, h]);
+    // The layers arrive one after the other, each with a keyframe: a new layer is a fresh choice
+    // (no upgrade wait, that is for bandwidth), so the stream steps up at once.
     frame([q, h, f], 'key');
-    expect(layers).toEqual(['q', 'f']);
+    expect(layers).toEqual(['q', 'h', 'f']);
+    frame([q, h, f]);
+    expect(consumer.currentLayer).toBe('f');
 
     // f stops (the publisher's encoder dropped it): once it counts as inactive, h is next.
-    for (let i = 0; i < 80; i++) frame([q, h]);
+    for (let i = 0; i < 110; i++) frame([q, h]);
     expect(plisTo(alice.publisher)).toContain(2);
     frame([q, h], 'key');
-    expect(layers).toEqual(['q', 'f', 'h']);
+    expect(layers).toEqual(['q', 'h', 'f', 'h']);
 
     // A small tile: the smallest covering layer, on the next tick.
     consumer.setPreferredSize(320, 180);
     frame([q, h]);
     frame([q, h], 'key');
-    expect(layers).toEqual(['q', 'f', 'h', 'q']);
+    expect(layers).toEqual(['q', 'h', 'f', 'h', 'q']);
 
     const out = sub.sentRtp(consumer.mid).map(rtp);
     expect(new Set(out.map((header) => header.ssrc))).toEqual(new Set([consumer.ssrc]));
     expectConsecutive(out);
-    expect(router.counters.layerSwitches).toBe(3);
+    expect(router.counters.layerSwitches).toBe(4);
+  });
+
+  it('simulcast: one subscriber’s downlink is shared by its tiles, not spent by each in full', async () => {
+    // Three layers with distinct rates at 50 packets/s: q ≈ 60 kb/s, h ≈ 140 kb/s, f ≈ 380 kb/s.
+    const layersOf = (publisher: FakePublisher, base: number) => [
+      new VideoSource(publisher, { ssrc: base + 1, rid: 'q', size: { width: 320, height: 180 }, payloadBytes: 100 }),
+      new VideoSource(publisher, { ssrc: base + 2, rid: 'h', size: { width: 640, height: 360 }, payloadBytes: 300 }),
+      new VideoSource(publisher, { ssrc: base + 3, rid: 'f', size: { width: 1280, height: 720 }, payloadBytes: 900 }),
+    ];
+    const alice = await publish({ video: { rids: ['q', 'h', 'f'] }, audio: false }, 'alice');
+    const bob = await publish({ video: { rids: ['q', 'h', 'f'] }, audio: false }, 'bob');
+    const sources = [...layersOf(alice.publisher, 10), ...layersOf(bob.publisher, 20)];
+    const both = subscribe(); // two big tiles on one downlink
+    const bothConsumers = [both.transport.consume(alice.video), both.transport.consume(bob.video)];
+    await negotiate(both.transport);
+    const one = subscribe(); // one big tile on the same bandwidth
+    const oneConsumer = one.transport.consume(alice.video);
+    await negotiate(one.transport);
+    for (const consumer of [...bothConsumers, oneConsumer]) consumer.setPreferredSize(1280, 720);
+
+    // Each subscriber reports a 200 kb/s downlink (REMB) every 500 ms.
+    const remb = (sub: FakeSubscriber, ssrcs: number[]) => sub.deliver('0', buildRemb(1, 200_000, ssrcs));
+    for (let i = 0; i < 300; i++) {
+      for (const source of sources) source.send(i % 50 === 0 ? 'key' : 'delta');
+      if (i % 25 === 0) {
+        remb(
+          both.sub,
+          bothConsumers.map((c) => c.ssrc),
+        );
+        remb(one.sub, [oneConsumer.ssrc]);
+      }
+      vi.advanceTimersByTime(20);
+    }
+    // Alone, a tile gets h (140 kb/s fits 200 kb/s); two tiles share 200 kb/s and both get q.
+    expect(oneConsumer.currentLayer).toBe('h');
+    expect(bothConsumers.map((c) => c.currentLayer)).toEqual(['q', 'q']);
+    expect(one.transport.estimatedBitrate()).toBe(200_000);
   });
 
   it('RTP from a subscriber is counted as wrong direction and dropped', async () => {

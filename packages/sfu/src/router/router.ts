@@ -153,10 +153,8 @@ export class Router extends SfuEmitter<RouterEvents> {
 
   private tick(nowMs: number): void {
     for (const transport of this.publishTransports) transport.tick(nowMs);
-    // Simulcast consumers re-choose their layer: one may have stopped, or a tile been resized.
-    for (const producer of this.producersById.values()) {
-      if (producer.streams.length > 1) for (const consumer of producer.consumers) consumer.chooseTarget(nowMs);
-    }
+    // Subscribers share their downlink out again now and then: a layer may have stopped or started.
+    for (const transport of this.subscribeTransports) transport.tick(nowMs);
     const change = this.speakers.update(nowMs);
     if (change) this.safeEmit('dominant-speaker', this.dominantSpeaker);
   }

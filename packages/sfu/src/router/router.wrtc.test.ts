@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NdcEngine } from '../engine/ndc-engine.js';
 import { until, WrtcPublisher, WrtcSubscriber } from '../test-support/wrtc-peers.js';
@@ -22,6 +24,12 @@ function newRouter(): Router {
   return router;
 }
 
+/** Negotiations that failed, in any test (each test expects none). */
+const negotiationFailures: unknown[] = [];
+afterEach(() => {
+  expect(negotiationFailures.splice(0)).toEqual([]);
+});
+
 /** Runs our offer / their answer whenever the transport asks, like the signaling server will. */
 function autoNegotiate(transport: SubscribeTransport, subscriber: WrtcSubscriber): void {
   const negotiate = async () => {
@@ -29,15 +37,23 @@ function autoNegotiate(transport: SubscribeTransport, subscriber: WrtcSubscriber
     transport.setAnswer(await subscriber.answer(offer));
   };
   transport.on('negotiationneeded', () => {
-    negotiate().catch((error) => console.error('negotiation failed', error));
+    negotiate().catch((error: unknown) => negotiationFailures.push(error));
   });
 }
 
-async function publish(router: Router, publisher: WrtcPublisher) {
-  const transport = await router.publish(await publisher.offer(), { streamId: 'alice' });
+/** A full garbage collection, from inside a test. */
+function collectGarbage(): void {
+  setFlagsFromString('--expose_gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+async function publishAs(router: Router, publisher: WrtcPublisher, streamId: string) {
+  const transport = await router.publish(await publisher.offer(), { streamId });
   await publisher.accept(transport.answerSdp);
   return transport;
 }
+
+const publish = (router: Router, publisher: WrtcPublisher) => publishAs(router, publisher, 'alice');
 
 function subscribe(router: Router) {
   const subscriber = new WrtcSubscriber();
@@ -79,6 +95,19 @@ describe('Router with libwebrtc peers', () => {
     expect(remote.find((r) => r.kind === 'video')?.roundTripTimeMeasurements).toBeGreaterThan(0);
     // ...and the subscribers get our sender reports (lip sync).
     expect(router.counters.senderReportsSent).toBeGreaterThan(0);
+
+    // A paused subscription receives no video; resumed, it decodes again.
+    const [, , third] = subscribers;
+    if (!third) throw new Error('three subscribers');
+    const thirdVideo = third.transport.consumers.filter((c) => c.kind === 'video');
+    for (const consumer of thirdVideo) consumer.pause();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // frames already in its jitter buffer
+    const pausedAt = third.subscriber.videoFrames;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(third.subscriber.videoFrames).toBe(pausedAt);
+    expect(subscribers[0]?.subscriber.videoFrames).toBeGreaterThan(60); // the others go on
+    for (const consumer of thirdVideo) consumer.resume();
+    expect(await until(() => third.subscriber.videoFrames > pausedAt + 10, 5000)).toBe(true);
   });
 
   it('a late subscriber decodes video within 500 ms of its connection coming up', async () => {
@@ -125,6 +154,39 @@ describe('Router with libwebrtc peers', () => {
     for (const producer of router.producers) transport.consume(producer);
     expect(transport.consumers.map((c) => c.mid).sort()).toEqual(['0', '1']);
     expect(await until(() => subscriber.lastFrameSize.width === 160, 10_000)).toBe(true);
+
+    // Regression: a reused m-line's replaced Track object, once collected, closed the native track
+    // (and for m-line 0, the BUNDLE tag, the whole transport at the next negotiation).
+    collectGarbage();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    collectGarbage();
+    const framesAfterGc = subscriber.videoFrames;
+    expect(await until(() => subscriber.videoFrames > framesAfterGc + 10, 5000)).toBe(true);
+    for (const consumer of transport.consumers) consumer.close(); // one more renegotiation
+    expect(await until(() => !transport.negotiationPending, 5000)).toBe(true);
+    expect(transport.state).toBe('connected');
+  });
+});
+
+describe('Router dominant speaker with libwebrtc publishers', () => {
+  it('names the publisher who talks, not the silent one, from their audio levels', async () => {
+    const router = newRouter();
+    const changes: (string | undefined)[] = [];
+    router.on('dominant-speaker', (producer) => changes.push(producer?.appData.streamId as string | undefined));
+    const quiet = new WrtcPublisher({ audio: 'silence' });
+    const talker = new WrtcPublisher({ audio: 'talk' });
+    cleanups.push(
+      () => quiet.close(),
+      () => talker.close(),
+    );
+    await publishAs(router, quiet, 'quiet');
+    await publishAs(router, talker, 'talker');
+    expect(await until(() => changes.length > 0, 5000)).toBe(true);
+    expect(changes).toEqual(['talker']);
+    expect(router.dominantSpeaker?.appData.streamId).toBe('talker');
+    // It stays: nobody else talks.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(changes).toEqual(['talker']);
   });
 });
 

@@ -1,7 +1,9 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { ConnectionState, EnginePublisher, EngineSubscriber, MediaKind } from '../engine/engine.js';
 import { SfuError } from '../errors.js';
-import { readRtcpCompound } from '../rtcp/rtcp-packet.js';
+import { BandwidthEstimator } from '../layers/bandwidth-estimator.js';
+import { shareDownlink } from '../layers/downlink-share.js';
+import { type RtcpItem, readRtcpCompound } from '../rtcp/rtcp-packet.js';
 import { isRtcp } from '../rtp/demux.js';
 import { Consumer } from './consumer.js';
 import { type ListenerErrorHandler, SfuEmitter } from './emitter.js';
@@ -128,12 +130,19 @@ interface Slot {
   negotiated: Consumer | undefined;
 }
 
+/** How often a subscriber's downlink is shared out again among its consumers, at least. */
+const ALLOCATION_INTERVAL_MS = 500;
+
 /**
  * A subscriber's download connection: our offers (one m-line per consumed track, reused once its
- * inactive state has been agreed), their answers, one Consumer per forwarded producer.
+ * inactive state has been agreed), their answers, one Consumer per forwarded producer. Its
+ * downlink is estimated once (REMB and loss are about the whole connection) and shared out among
+ * its consumers, each of which then picks the layer that fits its share.
  */
 export class SubscribeTransport extends SfuEmitter<SubscribeTransportEvents> {
   readonly id = randomUUID();
+  private readonly bandwidth = new BandwidthEstimator();
+  private lastAllocationAtMs = Number.NEGATIVE_INFINITY;
   private readonly slots: Slot[] = [];
   private readonly consumersBySsrc = new Map<number, Consumer>();
   /** Slot contents in our outstanding offer, in slot order; undefined when no offer is outstanding. */
@@ -187,7 +196,15 @@ export class SubscribeTransport extends SfuEmitter<SubscribeTransportEvents> {
       this.newSsrc(),
       { paused: options.paused ?? false },
       this.context,
-      { send: (packet) => this.engine.send(slot.mid, packet), release: (c) => this.release(c) },
+      {
+        send: (packet, nowMs) => {
+          if (!this.engine.send(slot.mid, packet)) return false;
+          this.bandwidth.onSent(packet.length, nowMs);
+          return true;
+        },
+        release: (c) => this.release(c),
+        reallocate: (nowMs) => this.allocate(nowMs),
+      },
       this.listenerError,
     );
     slot.consumer = consumer;
@@ -243,7 +260,18 @@ export class SubscribeTransport extends SfuEmitter<SubscribeTransportEvents> {
       slot.negotiated = consumer;
       if (consumer && slot.consumer === consumer) consumer.setNegotiated(nowMs);
     });
+    this.allocate(nowMs);
     if (this.dirty) this.safeEmit('negotiationneeded');
+  }
+
+  /** The subscriber's estimated downlink, bits/s. */
+  estimatedBitrate(nowMs = performance.now()): number {
+    return this.bandwidth.estimate(nowMs);
+  }
+
+  /** @internal the router's tick: share the downlink out again now and then (layers come and go). */
+  tick(nowMs: number): void {
+    if (nowMs - this.lastAllocationAtMs >= ALLOCATION_INTERVAL_MS) this.allocate(nowMs);
   }
 
   addRemoteCandidate(candidate: string, mid: string): void {
@@ -312,12 +340,11 @@ export class SubscribeTransport extends SfuEmitter<SubscribeTransportEvents> {
     const walk = readRtcpCompound(packet);
     if (!walk.ok) this.context.counters.dropped.malformedRtcp++;
     const nowMs = performance.now();
+    let downlinkChanged = false;
     for (const item of walk.items) {
       // Feedback names our SSRC as its media source; reports name it in their report blocks.
-      if (item.type === 'rr' || item.type === 'sr') {
-        for (const report of item.reports) this.consumersBySsrc.get(report.ssrc)?.receiveFeedback(item, nowMs);
-      } else if (item.type === 'remb') {
-        for (const ssrc of item.ssrcs) this.consumersBySsrc.get(ssrc)?.receiveFeedback(item, nowMs);
+      if (item.type === 'rr' || item.type === 'sr' || item.type === 'remb') {
+        downlinkChanged = this.noteDownlink(item, nowMs) || downlinkChanged;
       } else if (item.type === 'fir') {
         for (const entry of item.entries) this.consumersBySsrc.get(entry.ssrc)?.receiveFeedback(item, nowMs);
       } else {
@@ -326,6 +353,48 @@ export class SubscribeTransport extends SfuEmitter<SubscribeTransportEvents> {
         else if (mid) this.slots.find((s) => s.mid === mid)?.consumer?.receiveFeedback(item, nowMs);
       }
     }
+    if (downlinkChanged) this.allocate(nowMs);
+  }
+
+  /** A report or REMB about our streams: into the downlink estimate. True when it was ours. */
+  private noteDownlink(item: RtcpItem, nowMs: number): boolean {
+    if (item.type === 'remb') {
+      if (!item.ssrcs.some((ssrc) => this.consumersBySsrc.has(ssrc))) return false;
+      this.bandwidth.onRemb(item.bitrate, nowMs);
+      return true;
+    }
+    if (item.type !== 'rr' && item.type !== 'sr') return false;
+    // The worst of our streams speaks for the connection: loss on one path is loss on all.
+    let worst = -1;
+    for (const report of item.reports) {
+      if (this.consumersBySsrc.has(report.ssrc)) worst = Math.max(worst, report.fractionLost);
+    }
+    if (worst < 0) return false;
+    this.bandwidth.onReceiverReport(worst, nowMs);
+    return true;
+  }
+
+  /**
+   * Shares the downlink out (layers/downlink-share.ts): audio first, what its streams send; the
+   * rest among the video consumers by what their tiles want. Each then picks its layer within its
+   * share, with its own hysteresis.
+   */
+  private allocate(nowMs: number): void {
+    this.lastAllocationAtMs = nowMs;
+    let budget = this.bandwidth.estimate(nowMs);
+    const videos: Consumer[] = [];
+    for (const consumer of this.consumers) {
+      if (consumer.kind === 'video') videos.push(consumer);
+      else {
+        budget -= consumer.demand(nowMs).wanted;
+        consumer.chooseTarget(nowMs);
+      }
+    }
+    const shares = shareDownlink(
+      budget,
+      videos.map((consumer) => consumer.demand(nowMs)),
+    );
+    videos.forEach((consumer, i) => consumer.chooseTarget(nowMs, shares[i] ?? 0));
   }
 
   private closeWith(reason: CloseReason): void {

@@ -10,6 +10,9 @@ import { isRtcp } from '../rtp/demux.js';
 import { readRtpHeader } from '../rtp/rtp-packet.js';
 import { buildRtp } from './rtp-builder.js';
 
+// As ndc-engine.ts does: libdatachannel's global state set up once, not per first connection.
+nodeDataChannel.preload();
+
 const VIDEO_PT = 96;
 const AUDIO_PT = 111;
 const AUDIO_LEVEL_ID = 1;

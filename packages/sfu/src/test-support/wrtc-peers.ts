@@ -75,7 +75,11 @@ export interface PublisherOptions {
   fps?: number;
   /** Simulcast encodings (RIDs), largest last, each scaled down by the factor given. */
   simulcast?: { rid: string; scaleResolutionDownBy: number }[];
-  audio?: boolean;
+  /**
+   * The microphone: `talk` (a tone in 250 ms "syllables" with short pauses, what a speaker's
+   * levels look like), `silence`, or false for no audio track. Default `talk`.
+   */
+  audio?: 'talk' | 'silence' | false;
 }
 
 /** A camera + microphone publisher: synthetic frames with moving content and a 440 Hz-ish tone. */
@@ -85,7 +89,7 @@ export class WrtcPublisher {
   private readonly tracks: WrtcTrack[] = [];
 
   constructor(options: PublisherOptions = {}) {
-    const { width = 320, height = 240, fps = 30, simulcast, audio = true } = options;
+    const { width = 320, height = 240, fps = 30, simulcast, audio = 'talk' } = options;
     const video = new wrtc.nonstandard.RTCVideoSource();
     const videoTrack = video.createTrack();
     this.tracks.push(videoTrack);
@@ -110,9 +114,13 @@ export class WrtcPublisher {
       const audioTrack = source.createTrack();
       this.tracks.push(audioTrack);
       this.pc.addTrack(audioTrack, stream);
-      const samples = new Int16Array(480).map((_, i) => Math.round(Math.sin(i / 8) * 8000));
+      const tone = new Int16Array(480).map((_, i) => Math.round(Math.sin(i / 8) * 8000));
+      const quiet = new Int16Array(480);
+      let chunk = 0;
       this.timers.push(
         setInterval(() => {
+          // 10 ms chunks: 25 of tone, 8 of silence.
+          const samples = audio === 'talk' && chunk++ % 33 < 25 ? tone : quiet;
           source.onData({ samples, sampleRate: 48_000, bitsPerSample: 16, channelCount: 1, numberOfFrames: 480 });
         }, 10),
       );
