@@ -17,7 +17,6 @@
  *
  * The clock is the caller's (`nowMs`, milliseconds, not decreasing); nothing runs between calls.
  */
-import { checkUint } from '../bytes.js';
 
 export interface NackGeneratorOptions {
   /** Requests per missing packet, 1-255. */
@@ -252,63 +251,4 @@ export class NackGenerator {
     this.highest = sequenceNumber;
     this.resetCandidate = NO_CANDIDATE;
   }
-}
-
-/** One FCI entry of a generic NACK (RFC 4585 §6.2.1). */
-export interface NackEntry {
-  /** Packet ID: a lost sequence number. */
-  pid: number;
-  /** Bitmask of following lost packets: bit i (0 = least significant) set means pid + i + 1 is lost. */
-  blp: number;
-}
-
-/**
- * Packs sequence numbers (any order, duplicates ignored) into as few PID + BLP entries as their
- * circular order allows, across the wrap — the packing buildNack does. For sizing and splitting:
- * one NACK carries 4 bytes per entry, and libwebrtc puts at most 253 in one (kRtcpMaxNackFields),
- * so a long list is better sent as several NACKs of whole entries (nackEntrySequenceNumbers gives an
- * entry's numbers back for buildNack). Meaningful when the numbers span less than half the space,
- * as poll()'s always do. Throws RtpEncodeError('bad-value') for a number that is not 16-bit.
- */
-export function toNackEntries(sequenceNumbers: readonly number[]): NackEntry[] {
-  for (const seq of sequenceNumbers) checkUint(seq, 16, 'sequence number');
-  const entries: NackEntry[] = [];
-  let last: NackEntry | undefined;
-  for (const seq of circularOrder(sequenceNumbers)) {
-    const distance = last === undefined ? 0 : (seq - last.pid) & 0xffff;
-    if (last !== undefined && distance >= 1 && distance <= 16) {
-      last.blp |= 1 << (distance - 1);
-    } else {
-      last = { pid: seq, blp: 0 };
-      entries.push(last);
-    }
-  }
-  return entries;
-}
-
-/** The sequence numbers one NACK entry reports lost: its PID, then each BLP bit's, in order. */
-export function nackEntrySequenceNumbers(entry: NackEntry): number[] {
-  const lost = [entry.pid];
-  for (let bit = 0; bit < 16; bit++) if (entry.blp & (1 << bit)) lost.push((entry.pid + bit + 1) & 0xffff);
-  return lost;
-}
-
-/**
- * Sorts sequence numbers in their circular order, deduplicated: starting after the widest gap
- * between neighbours, so 65534, 65535, 0, 1 stays in that order. (rtcp-packet.ts has the same,
- * private, for buildNack.)
- */
-function circularOrder(sequenceNumbers: readonly number[]): number[] {
-  const sorted = [...new Set(sequenceNumbers)].sort((a, b) => a - b);
-  let start = 0;
-  let widest = -1;
-  for (let i = 0; i < sorted.length; i++) {
-    const previous = sorted[(i + sorted.length - 1) % sorted.length] ?? 0;
-    const gap = ((sorted[i] ?? 0) - previous) & 0xffff;
-    if (gap > widest) {
-      widest = gap;
-      start = i;
-    }
-  }
-  return [...sorted.slice(start), ...sorted.slice(0, start)];
 }

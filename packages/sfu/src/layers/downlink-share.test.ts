@@ -44,7 +44,9 @@ describe('shareDownlink', () => {
           for (const share of shares) expect(share).toBeGreaterThanOrEqual(0);
           const lowestSum = demands.reduce((sum, d) => sum + d.lowest, 0);
           if (budget >= lowestSum)
-            demands.forEach((d, i) => expect(shares[i]).toBeGreaterThanOrEqual(d.lowest * (1 - 1e-9)));
+            demands.forEach((d, i) => {
+              expect(shares[i]).toBeGreaterThanOrEqual(d.lowest * (1 - 1e-9));
+            });
         },
       ),
     );

@@ -22,7 +22,7 @@ export interface TrackDemand {
 
 /** Each track's share of `budget` (bits/s), in the order of `demands`. */
 export function shareDownlink(budget: number, demands: readonly TrackDemand[]): number[] {
-  const available = Number.isFinite(budget) ? Math.max(0, budget) : budget > 0 ? budget : 0;
+  const available = Number.isNaN(budget) ? 0 : Math.max(0, budget); // NaN and -Infinity: nothing
   if (!Number.isFinite(available)) return demands.map(() => available);
   const clean = demands.map(({ lowest, wanted }) => {
     const low = rate(lowest);

@@ -48,6 +48,9 @@ export interface ProducerStream {
 /** A stream stops counting as active when nothing arrived for this long (a layer the encoder dropped). */
 export const STREAM_INACTIVE_AFTER_MS = 1500;
 
+/** Sequence numbers per NACK packet we send (libwebrtc reads at most 253 FCI entries in one). */
+const NACK_BATCH = 250;
+
 /**
  * A published track (one m-line of a publisher's offer): receives its RTP, keeps what NACKs and
  * keyframe requests need, and hands each packet to its consumers. Created by a PublishTransport.
@@ -171,8 +174,12 @@ export class Producer extends SfuEmitter<ProducerEvents> {
     const { rtcpSsrc, options } = this.context;
     for (const stream of this.streams) {
       const lost = stream.nacks?.poll(nowMs);
-      if (!lost || lost.length === 0) continue;
-      if (this.sendRtcp(buildNack(rtcpSsrc, stream.ssrc, lost))) this.counters.nacksSent += lost.length;
+      if (!lost) continue;
+      // At most NACK_BATCH numbers per NACK (≤ 4 + 4 × NACK_BATCH bytes): one datagram under the MTU.
+      for (let i = 0; i < lost.length; i += NACK_BATCH) {
+        const batch = lost.slice(i, i + NACK_BATCH);
+        if (this.sendRtcp(buildNack(rtcpSsrc, stream.ssrc, batch))) this.counters.nacksSent += batch.length;
+      }
     }
     if (nowMs - this.lastReceiverReportAtMs < options.receiverReportIntervalMs || this.streams.length === 0) return;
     this.lastReceiverReportAtMs = nowMs;

@@ -6,7 +6,7 @@ import { shareDownlink } from '../layers/downlink-share.js';
 import { type RtcpItem, readRtcpCompound } from '../rtcp/rtcp-packet.js';
 import { isRtcp } from '../rtp/demux.js';
 import { Consumer } from './consumer.js';
-import { type ListenerErrorHandler, SfuEmitter } from './emitter.js';
+import { type ListenerErrorHandler, SfuEmitter, type SfuEventMap } from './emitter.js';
 import { type CloseReason, Producer } from './producer.js';
 import type { RouterContext } from './router-context.js';
 
@@ -36,47 +36,28 @@ export interface TransportEvents {
 }
 
 /** @internal how a transport tells its router it is gone. */
-export type TransportClosed = (transport: PublishTransport | SubscribeTransport) => void;
+export type TransportClosed = (transport: object) => void;
 
-/**
- * A publisher's upload connection: their offer, our answer, one Producer per accepted track. No
- * renegotiation: publishing another track (a screen share) is another PublishTransport.
- */
-export class PublishTransport extends SfuEmitter<TransportEvents> {
+/** What both transports do the same: state, candidates, one close with its cascade (STYLE #3). */
+abstract class Transport<Events extends TransportEvents & SfuEventMap<Events>> extends SfuEmitter<Events> {
   readonly id = randomUUID();
-  readonly producers: readonly Producer[];
-  private closedWith: CloseReason | undefined;
+  protected closedWith: CloseReason | undefined;
 
   constructor(
-    private readonly engine: EnginePublisher,
+    private readonly connection: EnginePublisher | EngineSubscriber,
     readonly appData: Readonly<Record<string, unknown>>,
-    context: RouterContext,
     private readonly onClosed: TransportClosed,
     onListenerError: ListenerErrorHandler,
   ) {
     super(onListenerError);
-    const producers = new Map(
-      engine.tracks.map((track) => [
-        track,
-        new Producer(track, appData, context, (packet) => engine.sendRtcp(track, packet), onListenerError),
-      ]),
-    );
-    this.producers = [...producers.values()];
-    const now = () => performance.now();
-    engine.onRtp((track, packet) => producers.get(track)?.receiveRtp(packet, now()));
-    engine.onRtcp((track, packet) => producers.get(track)?.receiveRtcp(packet, now()));
-    engine.onStateChange((state) => {
-      this.safeEmit('state', state);
+    connection.onStateChange((state) => {
+      this.emitState(state);
       if (state === 'failed' || state === 'closed') this.closeWith('connection-failed');
     });
   }
 
-  get answerSdp(): string {
-    return this.engine.answerSdp;
-  }
-
   get state(): ConnectionState {
-    return this.engine.state;
+    return this.connection.state;
   }
 
   get closed(): boolean {
@@ -84,7 +65,7 @@ export class PublishTransport extends SfuEmitter<TransportEvents> {
   }
 
   addRemoteCandidate(candidate: string, mid: string): void {
-    this.engine.addRemoteCandidate(candidate, mid);
+    this.connection.addRemoteCandidate(candidate, mid);
   }
 
   close(): void {
@@ -96,20 +77,70 @@ export class PublishTransport extends SfuEmitter<TransportEvents> {
     this.closeWith('router-closed');
   }
 
+  /** Closes the children silently, with `router-closed` or `transport-closed`. */
+  protected abstract closeChildren(reason: CloseReason): void;
+
+  protected abstract emitState(state: ConnectionState): void;
+
+  protected closeWith(reason: CloseReason): void {
+    if (this.closedWith) return;
+    this.closedWith = reason;
+    this.closeChildren(reason === 'router-closed' ? 'router-closed' : 'transport-closed');
+    this.connection.close();
+    this.onClosed(this);
+    this.emitClose(reason);
+    this.removeAllListeners();
+  }
+
+  protected abstract emitClose(reason: CloseReason): void;
+}
+
+/**
+ * A publisher's upload connection: their offer, our answer, one Producer per accepted track. No
+ * renegotiation: publishing another track (a screen share) is another PublishTransport.
+ */
+export class PublishTransport extends Transport<TransportEvents> {
+  readonly producers: readonly Producer[];
+
+  constructor(
+    private readonly engine: EnginePublisher,
+    appData: Readonly<Record<string, unknown>>,
+    context: RouterContext,
+    onClosed: TransportClosed,
+    onListenerError: ListenerErrorHandler,
+  ) {
+    super(engine, appData, onClosed, onListenerError);
+    const producers = new Map(
+      engine.tracks.map((track) => [
+        track,
+        new Producer(track, appData, context, (packet) => engine.sendRtcp(track, packet), onListenerError),
+      ]),
+    );
+    this.producers = [...producers.values()];
+    const now = () => performance.now();
+    engine.onRtp((track, packet) => producers.get(track)?.receiveRtp(packet, now()));
+    engine.onRtcp((track, packet) => producers.get(track)?.receiveRtcp(packet, now()));
+  }
+
+  get answerSdp(): string {
+    return this.engine.answerSdp;
+  }
+
   /** @internal the router's tick. */
   tick(nowMs: number): void {
     for (const producer of this.producers) producer.tick(nowMs);
   }
 
-  private closeWith(reason: CloseReason): void {
-    if (this.closedWith) return;
-    this.closedWith = reason;
-    const childReason = reason === 'router-closed' ? 'router-closed' : 'transport-closed';
-    for (const producer of this.producers) producer.parentClosed(childReason);
-    this.engine.close();
-    this.onClosed(this);
+  protected closeChildren(reason: CloseReason): void {
+    for (const producer of this.producers) producer.parentClosed(reason);
+  }
+
+  protected emitState(state: ConnectionState): void {
+    this.safeEmit('state', state);
+  }
+
+  protected emitClose(reason: CloseReason): void {
     this.safeEmit('close', reason);
-    this.removeAllListeners();
   }
 }
 
@@ -139,8 +170,7 @@ const ALLOCATION_INTERVAL_MS = 500;
  * downlink is estimated once (REMB and loss are about the whole connection) and shared out among
  * its consumers, each of which then picks the layer that fits its share.
  */
-export class SubscribeTransport extends SfuEmitter<SubscribeTransportEvents> {
-  readonly id = randomUUID();
+export class SubscribeTransport extends Transport<SubscribeTransportEvents> {
   private readonly bandwidth = new BandwidthEstimator();
   private lastAllocationAtMs = Number.NEGATIVE_INFINITY;
   private readonly slots: Slot[] = [];
@@ -148,29 +178,16 @@ export class SubscribeTransport extends SfuEmitter<SubscribeTransportEvents> {
   /** Slot contents in our outstanding offer, in slot order; undefined when no offer is outstanding. */
   private offered: (Consumer | undefined)[] | undefined;
   private dirty = false;
-  private closedWith: CloseReason | undefined;
 
   constructor(
     private readonly engine: EngineSubscriber,
-    readonly appData: Readonly<Record<string, unknown>>,
+    appData: Readonly<Record<string, unknown>>,
     private readonly context: RouterContext,
-    private readonly onClosed: TransportClosed,
+    onClosed: TransportClosed,
     private readonly listenerError: ListenerErrorHandler,
   ) {
-    super(listenerError);
+    super(engine, appData, onClosed, listenerError);
     engine.onPacket((mid, packet) => this.receive(mid, packet));
-    engine.onStateChange((state) => {
-      this.safeEmit('state', state);
-      if (state === 'failed' || state === 'closed') this.closeWith('connection-failed');
-    });
-  }
-
-  get state(): ConnectionState {
-    return this.engine.state;
-  }
-
-  get closed(): boolean {
-    return this.closedWith !== undefined;
   }
 
   /** Changes wait for an offer, or an offer waits for its answer. */
@@ -272,19 +289,6 @@ export class SubscribeTransport extends SfuEmitter<SubscribeTransportEvents> {
   /** @internal the router's tick: share the downlink out again now and then (layers come and go). */
   tick(nowMs: number): void {
     if (nowMs - this.lastAllocationAtMs >= ALLOCATION_INTERVAL_MS) this.allocate(nowMs);
-  }
-
-  addRemoteCandidate(candidate: string, mid: string): void {
-    this.engine.addRemoteCandidate(candidate, mid);
-  }
-
-  close(): void {
-    this.closeWith('closed');
-  }
-
-  /** @internal */
-  parentClosed(): void {
-    this.closeWith('router-closed');
   }
 
   /** A free m-line of `kind` whose inactive state the subscriber has agreed to, or a new one. */
@@ -394,17 +398,20 @@ export class SubscribeTransport extends SfuEmitter<SubscribeTransportEvents> {
       budget,
       videos.map((consumer) => consumer.demand(nowMs)),
     );
-    videos.forEach((consumer, i) => consumer.chooseTarget(nowMs, shares[i] ?? 0));
+    videos.forEach((consumer, i) => {
+      consumer.chooseTarget(nowMs, shares[i] ?? 0);
+    });
   }
 
-  private closeWith(reason: CloseReason): void {
-    if (this.closedWith) return;
-    this.closedWith = reason;
-    const childReason = reason === 'router-closed' ? 'router-closed' : 'transport-closed';
-    for (const consumer of this.consumers) consumer.parentClosed(childReason);
-    this.engine.close();
-    this.onClosed(this);
+  protected closeChildren(reason: CloseReason): void {
+    for (const consumer of this.consumers) consumer.parentClosed(reason);
+  }
+
+  protected emitState(state: ConnectionState): void {
+    this.safeEmit('state', state);
+  }
+
+  protected emitClose(reason: CloseReason): void {
     this.safeEmit('close', reason);
-    this.removeAllListeners();
   }
 }
