@@ -1055,6 +1055,23 @@ describe('Router forwarding', () => {
     expect(router.counters.layerSwitches).toBe(4);
   });
 
+  it('simulcast: lower layers keep a quarter of the top layer’s NACK cache', async () => {
+    const alice = await publish({ video: { rids: ['q', 'h', 'f'] }, audio: false });
+    for (const [ssrc, rid] of [
+      [1, 'q'],
+      [2, 'h'],
+      [3, 'f'],
+    ] as const) {
+      new VideoSource(alice.publisher, { ssrc, rid }).keyframe();
+    }
+    const sizes = alice.video.streams.map((stream) => [stream.rid, stream.cache?.capacity]);
+    expect(sizes).toEqual([
+      ['q', 256],
+      ['h', 256],
+      ['f', 1024],
+    ]);
+  });
+
   it('simulcast: one subscriber’s downlink is shared by its tiles, not spent by each in full', async () => {
     // Three layers with distinct rates at 50 packets/s: q ≈ 60 kb/s, h ≈ 140 kb/s, f ≈ 380 kb/s.
     const layersOf = (publisher: FakePublisher, base: number) => [
