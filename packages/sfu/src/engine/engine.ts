@@ -13,6 +13,9 @@ export type ConnectionState = 'new' | 'connecting' | 'connected' | 'disconnected
 /** Payload types the router uses towards subscribers; publishers' own payload types are rewritten. */
 export const SUBSCRIBER_PAYLOAD_TYPES = { video: 96, audio: 111 } as const satisfies Record<MediaKind, number>;
 
+/** Payload type of RFC 2198 RED (of Opus) towards subscribers that accept it (Chrome's choice). */
+export const SUBSCRIBER_RED_PAYLOAD_TYPE = 63;
+
 /** One simulcast encoding a publisher announced in its offer (`a=rid:<id> send`). */
 export interface OfferedLayer {
   readonly rid: string;
@@ -28,6 +31,11 @@ export interface PublishedTrack {
   readonly ssrc: number | undefined;
   /** Simulcast encodings in the publisher's order (empty without simulcast). */
   readonly layers: readonly OfferedLayer[];
+  /**
+   * The publisher's payload type for RED of Opus (`red/48000/2`, `a=fmtp:<pt> <opus>/<opus>`), when
+   * offered and accepted: the publisher then sends its audio RED-wrapped (redundancy against loss).
+   */
+  readonly redPayloadType: number | undefined;
   /** Extension ID the publisher uses for the RFC 6464 audio level, if negotiated. */
   readonly audioLevelId: number | undefined;
   /** Extension IDs for the RID / repaired RID (RFC 8852), if negotiated (simulcast). */
@@ -76,6 +84,8 @@ export interface EngineSubscriber {
   createOffer(): Promise<string>;
   /** Applies the subscriber's answer to the last offer; throws EngineError('bad-description'). */
   setAnswer(sdp: string): void;
+  /** Whether the subscriber's last answer accepted RED on the audio m-line `mid`. */
+  acceptsRed(mid: string): boolean;
   /** Sends an RTP or RTCP packet on the m-line `mid`. False when it cannot be sent now. */
   send(mid: string, packet: Uint8Array): boolean;
   /**

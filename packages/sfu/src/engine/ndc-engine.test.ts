@@ -19,7 +19,7 @@ function engine(options: ConstructorParameters<typeof NdcEngine>[0] = {}): NdcEn
 const candidatesOf = (sdp: string) => parseSdp(sdp).media.flatMap((m) => m.candidates ?? []);
 
 describe('NdcEngine', () => {
-  it('answers a Chrome-like offer with VP8 and Opus only, and the audio-level extension', async () => {
+  it('answers a Chrome-like offer with VP8, RED of Opus first then Opus, and the audio-level extension', async () => {
     const publisher = await engine().acceptPublisher(publisherOffer({ video: { ssrc: 1234 } }));
     const answer = parseSdp(publisher.answerSdp);
     expect(answer.media.map((m) => [m.type, String(m.mid), m.direction])).toEqual([
@@ -27,7 +27,9 @@ describe('NdcEngine', () => {
       ['audio', '1', 'recvonly'],
     ]);
     expect(answer.media[0]?.rtp.map((r) => `${r.payload} ${r.codec}`)).toEqual(['96 VP8']);
-    expect(answer.media[1]?.rtp.map((r) => `${r.payload} ${r.codec}`)).toEqual(['111 opus']);
+    // RED first: libwebrtc sends with the answer's first codec, so its audio comes with redundancy.
+    expect(answer.media[1]?.rtp.map((r) => `${r.payload} ${r.codec}`)).toEqual(['63 red', '111 opus']);
+    expect(answer.media[1]?.fmtp?.find((f) => f.payload === 63)?.config).toBe('111/111');
     expect(answer.media[1]?.ext?.map((e) => `${e.value} ${e.uri}`)).toEqual([
       '1 urn:ietf:params:rtp-hdrext:ssrc-audio-level',
     ]);
@@ -77,6 +79,16 @@ describe('NdcEngine', () => {
       for (const candidate of candidates) expect([candidate.ip, candidate.port]).toEqual(['203.0.113.7', 47_123]);
     }
     expect(parseSdp(offer).media[0]?.ssrcs?.[0]?.id).toBe(42);
+  });
+
+  it('without audio RED, answers Opus alone and offers subscribers Opus alone', async () => {
+    const plain = engine({ audioRed: false });
+    const publisher = await plain.acceptPublisher(publisherOffer());
+    expect(parseSdp(publisher.answerSdp).media[1]?.rtp.map((r) => r.codec)).toEqual(['opus']);
+    expect(publisher.tracks[1]?.redPayloadType).toBeUndefined();
+    const subscriber = plain.createSubscriber();
+    subscriber.setSlot('0', 'audio', { ssrc: 7, streamId: 's', trackId: 't' });
+    expect(parseSdp(await subscriber.createOffer()).media[0]?.rtp.map((r) => r.codec)).toEqual(['opus']);
   });
 
   it('refuses to create connections once closed', async () => {

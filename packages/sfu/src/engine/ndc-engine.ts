@@ -17,6 +17,7 @@
  * - No announced-address option: candidates in our SDP are rewritten to the announced address.
  */
 import nodeDataChannel from 'node-datachannel';
+import { parse as parseSdp } from 'sdp-transform';
 import { SfuError } from '../errors.js';
 import { isRtcp } from '../rtp/demux.js';
 import {
@@ -27,6 +28,7 @@ import {
   type MediaKind,
   type PublishedTrack,
   SUBSCRIBER_PAYLOAD_TYPES,
+  SUBSCRIBER_RED_PAYLOAD_TYPE,
   type SubscriberSlotMedia,
 } from './engine.js';
 import { readPublishedTracks } from './offer.js';
@@ -40,6 +42,11 @@ export interface NdcEngineOptions {
   udpPort?: number;
   /** A UDP port range, one port per connection. Neither set: an ephemeral port per connection. */
   portRange?: { min: number; max: number };
+  /**
+   * Audio RED (RFC 2198 redundancy for Opus) end to end (default true): publishers that offer it
+   * are asked to send it, subscribers are offered it; those that decline get plain Opus.
+   */
+  audioRed?: boolean;
 }
 
 /**
@@ -70,6 +77,7 @@ type NdcTrack = nodeDataChannel.Track;
 nodeDataChannel.preload();
 
 export class NdcEngine implements MediaEngine {
+  readonly audioRed: boolean;
   private readonly connections = new Set<{ close(): void }>();
   private closed = false;
 
@@ -77,11 +85,17 @@ export class NdcEngine implements MediaEngine {
     if (options.udpPort !== undefined && options.portRange !== undefined) {
       throw new RangeError('udpPort and portRange are exclusive');
     }
+    this.audioRed = options.audioRed ?? true;
   }
 
   async acceptPublisher(offerSdp: string): Promise<EnginePublisher> {
     if (this.closed) throw new EngineError('closed', 'the engine is closed');
-    const publisher = new NdcPublisher(this.peerConnection('publish'), offerSdp, this.options.announcedAddress);
+    const publisher = new NdcPublisher(
+      this.peerConnection('publish'),
+      offerSdp,
+      this.options.announcedAddress,
+      this.audioRed,
+    );
     this.register(publisher);
     await publisher.gathered();
     return publisher;
@@ -89,7 +103,9 @@ export class NdcEngine implements MediaEngine {
 
   createSubscriber(): EngineSubscriber {
     if (this.closed) throw new EngineError('closed', 'the engine is closed');
-    return this.register(new NdcSubscriber(this.peerConnection('subscribe'), this.options.announcedAddress));
+    return this.register(
+      new NdcSubscriber(this.peerConnection('subscribe'), this.options.announcedAddress, this.audioRed),
+    );
   }
 
   close(): void {
@@ -190,10 +206,17 @@ class NdcPublisher extends NdcConnection implements EnginePublisher {
   private rtpHandler: ((track: PublishedTrack, packet: Buffer) => void) | undefined;
   private rtcpHandler: ((track: PublishedTrack, packet: Buffer) => void) | undefined;
 
-  constructor(pc: nodeDataChannel.PeerConnection, offerSdp: string, announcedAddress: string | undefined) {
+  constructor(
+    pc: nodeDataChannel.PeerConnection,
+    offerSdp: string,
+    announcedAddress: string | undefined,
+    audioRed: boolean,
+  ) {
     super(pc, announcedAddress);
     try {
-      this.tracks = readPublishedTracks(offerSdp);
+      this.tracks = readPublishedTracks(offerSdp).map((track) =>
+        audioRed ? track : { ...track, redPayloadType: undefined },
+      );
       if (this.tracks.length > 1 && this.tracks.some((track) => track.layers.length > 0)) {
         // libdatachannel hands RTP to a track by announced SSRC only; with one track it takes all.
         throw new Error('a simulcast video track must be the only track of its connection');
@@ -252,7 +275,13 @@ class NdcPublisher extends NdcConnection implements EnginePublisher {
         ? new nodeDataChannel.Video(track.mid, 'RecvOnly')
         : new nodeDataChannel.Audio(track.mid, 'RecvOnly');
     if (media instanceof nodeDataChannel.Video) media.addVP8Codec(track.payloadType);
-    else media.addOpusCodec(track.payloadType);
+    else {
+      // RED listed first: libwebrtc sends with the answer's first codec.
+      if (track.redPayloadType !== undefined) {
+        media.addAudioCodec(track.redPayloadType, 'red/48000/2', `${track.payloadType}/${track.payloadType}`);
+      }
+      media.addOpusCodec(track.payloadType);
+    }
     for (const { id, uri } of track.extensions) media.parseSdpLine(`a=extmap:${id} ${uri}`);
     if (track.layers.length > 0) {
       for (const { rid } of track.layers) media.parseSdpLine(`a=rid:${rid} recv`);
@@ -268,6 +297,17 @@ class NdcPublisher extends NdcConnection implements EnginePublisher {
 }
 
 class NdcSubscriber extends NdcConnection implements EngineSubscriber {
+  constructor(
+    pc: nodeDataChannel.PeerConnection,
+    announcedAddress: string | undefined,
+    private readonly audioRed: boolean,
+  ) {
+    super(pc, announcedAddress);
+  }
+
+  /** Audio m-lines whose last answer kept RED. */
+  private readonly redMids = new Set<string>();
+
   /** The latest Track object per MID (addTrack on a known MID returns a new one for the same m-line). */
   private readonly ndcTracks = new Map<string, NdcTrack>();
   /**
@@ -292,7 +332,11 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
         ? new nodeDataChannel.Video(mid, media ? 'SendOnly' : 'Inactive')
         : new nodeDataChannel.Audio(mid, media ? 'SendOnly' : 'Inactive');
     if (description instanceof nodeDataChannel.Video) description.addVP8Codec(SUBSCRIBER_PAYLOAD_TYPES.video);
-    else description.addOpusCodec(SUBSCRIBER_PAYLOAD_TYPES.audio);
+    else {
+      const opus = SUBSCRIBER_PAYLOAD_TYPES.audio;
+      if (this.audioRed) description.addAudioCodec(SUBSCRIBER_RED_PAYLOAD_TYPE, 'red/48000/2', `${opus}/${opus}`);
+      description.addOpusCodec(opus);
+    }
     if (media) description.addSSRC(media.ssrc, 'convene', media.streamId, media.trackId);
     const previous = this.ndcTracks.get(mid);
     const ndcTrack = this.pc.addTrack(description);
@@ -327,6 +371,15 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
     } catch (error) {
       throw new EngineError('bad-description', `the answer could not be applied: ${String(error)}`);
     }
+    this.redMids.clear();
+    for (const media of parseSdp(sdp).media) {
+      const red = media.rtp.some((r) => r.payload === SUBSCRIBER_RED_PAYLOAD_TYPE && r.codec.toLowerCase() === 'red');
+      if (media.type === 'audio' && media.mid !== undefined && red) this.redMids.add(String(media.mid));
+    }
+  }
+
+  acceptsRed(mid: string): boolean {
+    return this.redMids.has(mid);
   }
 
   send(mid: string, packet: Uint8Array): boolean {

@@ -38,12 +38,22 @@ export function readPublishedTracks(offerSdp: string): PublishedTrack[] {
       )
       .map((e) => ({ id: e.value, uri: e.uri }));
     const extensionId = (uri: string) => extensions.find((e) => e.uri === uri)?.id;
+    // RED of Opus only (fmtp "<opus>/<opus>"): a RED of anything else is not ours to forward.
+    const red =
+      media.type === 'audio'
+        ? media.rtp.find(
+            (r) =>
+              r.codec.toLowerCase() === 'red' &&
+              media.fmtp?.some((f) => f.payload === r.payload && f.config === `${codec.payload}/${codec.payload}`),
+          )
+        : undefined;
     tracks.push({
       kind: media.type,
       mid: String(media.mid),
       payloadType: codec.payload,
       ssrc: ssrc === undefined ? undefined : Number(ssrc),
       layers,
+      redPayloadType: red?.payload,
       audioLevelId: media.type === 'audio' ? extensionId(RtpExtensionUri.audioLevel) : undefined,
       ridId: layers.length > 0 ? extensionId(RtpExtensionUri.rtpStreamId) : undefined,
       extensions,

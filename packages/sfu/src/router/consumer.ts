@@ -1,12 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { type MediaKind, SUBSCRIBER_PAYLOAD_TYPES } from '../engine/engine.js';
+import { type MediaKind, SUBSCRIBER_PAYLOAD_TYPES, SUBSCRIBER_RED_PAYLOAD_TYPE } from '../engine/engine.js';
 import { LayerSelector, type SimulcastLayer } from '../layers/layer-selector.js';
 import { buildSenderReport, type RtcpItem } from '../rtcp/rtcp-packet.js';
 import { type RtpHeader, rewriteRtpHeader } from '../rtp/rtp-packet.js';
 import { SequenceRewriter } from '../rtp/sequence-rewriter.js';
 import type { SfuCounters } from './counters.js';
 import { type ListenerErrorHandler, SfuEmitter } from './emitter.js';
-import { type CloseReason, type Producer, type ProducerStream, STREAM_INACTIVE_AFTER_MS } from './producer.js';
+import {
+  type CloseReason,
+  type Producer,
+  type ProducerStream,
+  type RedPacket,
+  STREAM_INACTIVE_AFTER_MS,
+} from './producer.js';
 import type { RouterContext } from './router-context.js';
 
 export interface ConsumerEvents {
@@ -26,6 +32,8 @@ export interface ConsumerLink {
   release(consumer: Consumer): void;
   /** The producer's layers changed (one started, stopped or changed size): share the downlink again. */
   reallocate(nowMs: number): void;
+  /** The subscriber's answer accepted audio RED on this consumer's m-line. */
+  acceptsRed(): boolean;
 }
 
 /**
@@ -143,7 +151,14 @@ export class Consumer extends SfuEmitter<ConsumerEvents> {
   }
 
   /** @internal one packet of the producer; `packet` is shared with the other consumers. */
-  forward(packet: Buffer, header: RtpHeader, stream: ProducerStream, keyframe: boolean, nowMs: number): void {
+  forward(
+    packet: Buffer,
+    header: RtpHeader,
+    stream: ProducerStream,
+    keyframe: boolean,
+    nowMs: number,
+    red?: RedPacket,
+  ): void {
     if (!this.negotiated || this.paused) return;
     if (this.target === undefined) this.chooseTarget(nowMs); // the producer's first stream arrived
     if (stream === this.target && stream !== this.current) {
@@ -157,17 +172,24 @@ export class Consumer extends SfuEmitter<ConsumerEvents> {
     if (stream !== this.current) return;
     const out = this.rewriter.rewrite(header.ssrc, header.sequenceNumber, header.timestamp, nowMs);
     if (!out) return;
-    rewriteRtpHeader(packet, {
+    // RED as is where it was negotiated; elsewhere its primary block, plain Opus, never undecodable.
+    const keepRed = red !== undefined && this.link.acceptsRed();
+    const sent = red && !keepRed ? red.primaryOnly() : packet;
+    rewriteRtpHeader(sent, {
       ssrc: this.ssrc,
-      payloadType: SUBSCRIBER_PAYLOAD_TYPES[this.kind],
+      payloadType: keepRed ? SUBSCRIBER_RED_PAYLOAD_TYPE : SUBSCRIBER_PAYLOAD_TYPES[this.kind],
       sequenceNumber: out.sequenceNumber,
       timestamp: out.timestamp,
     });
-    if (!this.link.send(packet, nowMs)) return;
+    if (!this.link.send(sent, nowMs)) return;
     this.packetsSent++;
-    this.octetsSent += header.payloadLength;
+    this.octetsSent += sent === packet ? header.payloadLength : sent.length - header.payloadOffset;
     this.counters.forwardedPackets++;
-    this.counters.forwardedBytes += packet.length;
+    this.counters.forwardedBytes += sent.length;
+    if (red) {
+      if (keepRed) this.counters.redForwarded++;
+      else this.counters.redPrimaryOnly++;
+    }
   }
 
   /** @internal the publisher's SR for `stream`: tell the subscriber how our timeline maps to NTP. */

@@ -19,6 +19,9 @@ export interface SfuCounters {
   layerSwitches: number;
   /** Sender reports sent to subscribers (rewritten from the publisher's). */
   senderReportsSent: number;
+  /** Audio RED packets sent as RED, and as their primary block only (to subscribers without RED). */
+  redForwarded: number;
+  redPrimaryOnly: number;
   /** Dropped, by why. Never thrown: counted here (SECURITY.md). */
   dropped: {
     /** RTP that does not parse (truncated, bad version, bad extension block...). */
@@ -48,6 +51,8 @@ export function newCounters(): SfuCounters {
     keyframeRequestsSent: 0,
     layerSwitches: 0,
     senderReportsSent: 0,
+    redForwarded: 0,
+    redPrimaryOnly: 0,
     dropped: { malformedRtp: 0, malformedRtcp: 0, unknownPayloadType: 0, unknownSsrc: 0, wrongDirection: 0 },
   };
 }

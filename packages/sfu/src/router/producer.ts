@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { type RedBlocks, readRedBlocks, rewriteRedPayloadTypes } from '../codecs/red.js';
 import { readVp8Descriptor } from '../codecs/vp8.js';
-import type { MediaKind, PublishedTrack } from '../engine/engine.js';
+import { type MediaKind, type PublishedTrack, SUBSCRIBER_PAYLOAD_TYPES } from '../engine/engine.js';
 import { NackGenerator } from '../forwarding/nack-generator.js';
 import {
   DEFAULT_PACKET_CACHE_OPTIONS,
@@ -47,6 +48,34 @@ export interface ProducerStream {
   lastKeyframeRequestAtMs: number;
   meterBytes: number;
   meterStartMs: number;
+}
+
+/**
+ * A RED packet being forwarded: as is to subscribers that negotiated RED, its primary block alone
+ * (plain Opus) to the others, cut out once and shared by them.
+ */
+export class RedPacket {
+  private primary: Buffer | undefined;
+
+  constructor(
+    private readonly packet: Buffer,
+    private readonly header: RtpHeader,
+    private readonly blocks: RedBlocks,
+  ) {}
+
+  /** The packet with the RED payload replaced by its primary block (padding dropped). */
+  primaryOnly(): Buffer {
+    if (!this.primary) {
+      const { payloadOffset } = this.header;
+      const start = payloadOffset + this.blocks.primaryOffset;
+      this.primary = Buffer.concat([
+        this.packet.subarray(0, payloadOffset),
+        this.packet.subarray(start, start + this.blocks.primaryLength),
+      ]);
+      this.primary[0] = (this.primary[0] ?? 0) & ~0x20; // no P bit: the padding stayed behind
+    }
+    return this.primary;
+  }
 }
 
 /** A stream stops counting as active when nothing arrived for this long (a layer the encoder dropped). */
@@ -110,9 +139,23 @@ export class Producer extends SfuEmitter<ProducerEvents> {
       this.counters.dropped.malformedRtp++;
       return;
     }
-    if (header.payloadType !== this.track.payloadType) {
+    const red = header.payloadType === this.track.redPayloadType;
+    if (header.payloadType !== this.track.payloadType && !red) {
       this.counters.dropped.unknownPayloadType++;
       return;
+    }
+    let redPacket: RedPacket | undefined;
+    if (red) {
+      const blocks = readRedBlocks(header.payload);
+      if (!blocks.ok) {
+        this.counters.dropped.malformedRtp++;
+        return;
+      }
+      // Subscribers that take RED know Opus by our payload type: say so inside the blocks, once.
+      if (this.track.payloadType !== SUBSCRIBER_PAYLOAD_TYPES.audio) {
+        rewriteRedPayloadTypes(header.payload, blocks, SUBSCRIBER_PAYLOAD_TYPES.audio);
+      }
+      redPacket = new RedPacket(packet, header, blocks);
     }
     const stream = this.streamOf(header, nowMs);
     if (!stream) {
@@ -139,7 +182,7 @@ export class Producer extends SfuEmitter<ProducerEvents> {
       const level = extension && readAudioLevel(extension);
       if (level) this.context.audioLevel(this, level.level, level.voiceActivity, nowMs);
     }
-    for (const consumer of this.consumers) consumer.forward(packet, header, stream, keyframe, nowMs);
+    for (const consumer of this.consumers) consumer.forward(packet, header, stream, keyframe, nowMs, redPacket);
   }
 
   /** @internal compound RTCP from the publisher about this track: its sender reports. */

@@ -276,6 +276,17 @@ afterEach(() => {
   expect(unexpected).toEqual([]);
 });
 
+/** A RED packet of the default audio stream, for tests that vary the payload only. */
+const RTP_DEFAULTS = {
+  marker: false,
+  payloadType: OFFER_PAYLOAD_TYPES.audioRed,
+  sequenceNumber: 7001,
+  timestamp: 48_960,
+  ssrc: AUDIO_SSRC,
+  csrcs: [],
+  padding: 0,
+};
+
 const WITH_SSRCS: PublisherOfferOptions = { video: { ssrc: VIDEO_SSRC }, audio: { ssrc: AUDIO_SSRC } };
 
 async function publish(offer: PublisherOfferOptions = WITH_SSRCS, streamId = 'alice', on: Router = router) {
@@ -957,7 +968,7 @@ describe('Router forwarding', () => {
     expect(sub.sentRtp('0')).toHaveLength(1);
   });
 
-  it('RED, RTX and FEC payload types are dropped and counted', async () => {
+  it('video RED, RTX and FEC payload types are dropped and counted (audio RED is forwarded)', async () => {
     const alice = await publish();
     const video = new VideoSource(alice.publisher);
     const audio = new AudioSource(alice.publisher);
@@ -974,11 +985,11 @@ describe('Router forwarding', () => {
     alice.publisher.deliverRtp('video', video.build('key', { payloadType: pt.red }));
     alice.publisher.deliverRtp('video', video.build('key', { payloadType: pt.redRtx, ssrc: VIDEO_SSRC + 1 }));
     alice.publisher.deliverRtp('video', video.build('delta', { payloadType: pt.ulpfec }));
-    alice.publisher.deliverRtp('audio', audio.build(40, true, { payloadType: pt.audioRed }));
+    alice.publisher.deliverRtp('audio', audio.build(40, true, { payloadType: pt.audioRed })); // negotiated
     alice.publisher.deliverRtp('audio', audio.build(40, true, { payloadType: 0 }));
-    expect(router.counters.dropped).toMatchObject({ unknownPayloadType: 6, unknownSsrc: 0, malformedRtp: 0 });
+    expect(router.counters.dropped).toMatchObject({ unknownPayloadType: 5, unknownSsrc: 0, malformedRtp: 0 });
     expect(sub.sentRtp('0')).toHaveLength(1);
-    expect(sub.sentRtp('1')).toHaveLength(1);
+    expect(sub.sentRtp('1').map((packet) => rtp(packet).payloadType)).toEqual([111, 63]);
     expect(alice.video.streams.map((s) => s.ssrc)).toEqual([VIDEO_SSRC]);
   });
 
@@ -1107,6 +1118,53 @@ describe('Router forwarding', () => {
     expect(oneConsumer.currentLayer).toBe('h');
     expect(bothConsumers.map((c) => c.currentLayer)).toEqual(['q', 'q']);
     expect(one.transport.estimatedBitrate()).toBe(200_000);
+  });
+
+  it('audio RED goes as is to subscribers that took it, as its primary block (plain Opus) to the others', async () => {
+    // A publisher whose Opus is 109: the blocks inside RED name it, and must name ours (111).
+    const alice = await publish({ video: false, audio: { ssrc: AUDIO_SSRC, payloadType: 109 } });
+    expect(alice.audio.track.redPayloadType).toBe(OFFER_PAYLOAD_TYPES.audioRed);
+    const chrome = await forwardedTo(alice.audio);
+    const other = subscribe();
+    other.sub.red = false; // a browser that answered without RED
+    const otherConsumer = other.transport.consume(alice.audio);
+    await negotiate(other.transport);
+
+    // One redundant block (the previous frame: 960 ticks, 3 bytes) and the primary (2 bytes).
+    const payload = Uint8Array.from([0x80 | 109, 0x0f, 0x00, 0x03, 109, 0xaa, 0xbb, 0xcc, 0x11, 0x22]);
+    const packet = buildRtp({
+      marker: false,
+      payloadType: OFFER_PAYLOAD_TYPES.audioRed,
+      sequenceNumber: 7000,
+      timestamp: 48_000,
+      ssrc: AUDIO_SSRC,
+      csrcs: [],
+      extension: {
+        form: 'one-byte',
+        elements: [{ id: OFFER_EXTENSION_IDS.audioLevel, data: Uint8Array.of(0x80 | 30) }],
+      },
+      payload,
+      padding: 4,
+    });
+    alice.publisher.deliverRtp('audio', packet);
+
+    const [asIs] = chrome.sub.sentRtp(chrome.consumer.mid).map(rtp);
+    expect(asIs?.payloadType).toBe(63);
+    expect([...(asIs?.payload ?? [])]).toEqual([0x80 | 111, 0x0f, 0x00, 0x03, 111, 0xaa, 0xbb, 0xcc, 0x11, 0x22]);
+    const [primary] = other.sub.sentRtp(otherConsumer.mid).map(rtp);
+    expect(primary?.payloadType).toBe(111);
+    expect([...(primary?.payload ?? [])]).toEqual([0x11, 0x22]);
+    expect(primary?.paddingLength).toBe(0);
+    expect(primary?.extension(OFFER_EXTENSION_IDS.audioLevel)).toEqual(Uint8Array.of(0x80 | 30)); // speakers still work
+    expect(primary?.sequenceNumber).toBe(asIs?.sequenceNumber);
+
+    // A RED payload whose blocks overrun is malformed: counted, sent to nobody.
+    alice.publisher.deliverRtp(
+      'audio',
+      buildRtp({ ...RTP_DEFAULTS, payload: Uint8Array.from([0xef, 0, 0, 0x40, 111]) }),
+    );
+    expect(router.counters.dropped.malformedRtp).toBe(1);
+    expect(chrome.sub.sentRtp(chrome.consumer.mid)).toHaveLength(1);
   });
 
   it('RTP from a subscriber is counted as wrong direction and dropped', async () => {

@@ -190,6 +190,48 @@ describe('Router dominant speaker with libwebrtc publishers', () => {
   });
 });
 
+describe('Router audio RED with libwebrtc peers', () => {
+  it('forwards RED to a subscriber that took it and plain Opus to one that did not; both hear the tone', async () => {
+    const router = newRouter();
+    const publisher = new WrtcPublisher({ audio: 'talk' });
+    cleanups.push(() => publisher.close());
+    const published = await publish(router, publisher);
+    expect(published.producers.find((p) => p.kind === 'audio')?.track.redPayloadType).toBeDefined();
+
+    const withRed = subscribe(router);
+    // A browser without RED: its answer lists Opus only.
+    const withoutRed = new WrtcSubscriber();
+    cleanups.push(() => withoutRed.close());
+    const transport = router.subscribe();
+    transport.on('negotiationneeded', () => {
+      void (async () => {
+        const answer = await withoutRed.answer(await transport.createOffer());
+        transport.setAnswer(withoutRedCodec(answer));
+      })().catch((error: unknown) => negotiationFailures.push(error));
+    });
+    for (const producer of router.producers) transport.consume(producer);
+
+    const hearing = () => withRed.subscriber.audibleChunks > 100 && withoutRed.audibleChunks > 100;
+    expect(await until(hearing, 10_000)).toBe(true);
+    // libwebrtc's stats name the decoded codec (Opus) either way; the router says what it sent.
+    expect(router.counters.redForwarded).toBeGreaterThan(30); // 20 ms packets: the ≥ 1 s both heard
+    expect(router.counters.redPrimaryOnly).toBeGreaterThan(30);
+    expect(Math.abs(router.counters.redForwarded - router.counters.redPrimaryOnly)).toBeLessThan(30);
+    expect(router.counters.dropped.unknownPayloadType).toBe(0);
+  });
+});
+
+/** An answer with RED taken out of its audio m-line, as a browser without RED would answer. */
+function withoutRedCodec(answer: string): string {
+  const red = /a=rtpmap:(\d+) red\/48000/.exec(answer)?.[1];
+  if (!red) return answer;
+  return answer
+    .split('\r\n')
+    .filter((line) => !line.startsWith(`a=rtpmap:${red} `) && !line.startsWith(`a=fmtp:${red} `))
+    .map((line) => (line.startsWith('m=audio') ? line.replace(` ${red}`, '') : line))
+    .join('\r\n');
+}
+
 describe('Router with a libwebrtc simulcast publisher', () => {
   it('sends a small subscriber a lower layer than a large one, and switches when asked', async () => {
     const router = newRouter();

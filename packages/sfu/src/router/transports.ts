@@ -221,6 +221,7 @@ export class SubscribeTransport extends Transport<SubscribeTransportEvents> {
         },
         release: (c) => this.release(c),
         reallocate: (nowMs) => this.allocate(nowMs),
+        acceptsRed: () => this.engine.acceptsRed(slot.mid),
       },
       this.listenerError,
     );

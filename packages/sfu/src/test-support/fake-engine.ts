@@ -148,6 +148,8 @@ export class FakeSubscriber extends FakeConnection implements EngineSubscriber {
   readonly sent = new Map<string, Uint8Array[]>();
   /** Test hook: send() returns false while this is off, like a track that is not open yet. */
   canSend = true;
+  /** Test hook: whether this subscriber's answers accept audio RED (a browser without it: false). */
+  red = true;
   /**
    * Packets sent on an m-line whose last answered offer did not carry their SSRC (RTP, or our SR):
    * the subscriber's browser would drop them, so the router must never send them.
@@ -156,6 +158,10 @@ export class FakeSubscriber extends FakeConnection implements EngineSubscriber {
   private readonly pendingSlots = new Map<string, FakeSlot>();
   private packetHandler: ((mid: string, packet: Buffer) => void) | undefined;
   private offerOutstanding = false;
+
+  acceptsRed(mid: string): boolean {
+    return this.red && this.answers > 0 && this.answeredSlots.get(mid)?.kind === 'audio';
+  }
 
   setSlot(mid: string, kind: MediaKind, media: SubscriberSlotMedia | undefined): void {
     const existing = this.pendingSlots.get(mid);

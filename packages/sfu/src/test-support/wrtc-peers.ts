@@ -47,6 +47,7 @@ interface Wrtc {
     RTCVideoSink: new (
       track: WrtcTrack,
     ) => { stop(): void; onframe: ((event: { frame: { width: number; height: number } }) => void) | null };
+    RTCAudioSink: new (track: WrtcTrack) => { stop(): void; ondata: ((data: { samples: Int16Array }) => void) | null };
   };
 }
 
@@ -148,6 +149,9 @@ export class WrtcPublisher {
 export class WrtcSubscriber {
   readonly pc = new wrtc.RTCPeerConnection({ iceServers: [] });
   videoFrames = 0;
+  /** 10 ms chunks of decoded audio, and those carrying sound (not silence or concealment noise). */
+  audioChunks = 0;
+  audibleChunks = 0;
   lastFrameSize = { width: 0, height: 0 };
   firstFrameAtMs: number | undefined;
   /** Stream ids of the remote tracks, in arrival order. */
@@ -157,6 +161,17 @@ export class WrtcSubscriber {
   constructor() {
     this.pc.ontrack = ({ track, streams }) => {
       this.streams.push(streams[0]?.id ?? '');
+      if (track.kind === 'audio') {
+        const sink = new wrtc.nonstandard.RTCAudioSink(track);
+        sink.ondata = ({ samples }) => {
+          this.audioChunks++;
+          let peak = 0;
+          for (const sample of samples) peak = Math.max(peak, Math.abs(sample));
+          if (peak > 1000) this.audibleChunks++;
+        };
+        this.sinks.push(sink);
+        return;
+      }
       if (track.kind !== 'video') return;
       const sink = new wrtc.nonstandard.RTCVideoSink(track);
       sink.onframe = ({ frame }) => {
