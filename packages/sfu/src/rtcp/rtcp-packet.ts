@@ -80,8 +80,8 @@ export interface RtcpItemPosition {
   length: number;
 }
 
-export interface SenderReportItem extends RtcpItemPosition {
-  type: 'sr';
+/** The sender information of a sender report (RFC 3550 §6.4.1): what buildSenderReport writes. */
+export interface SenderReportFields {
   ssrc: number;
   /** NTP timestamp, integer seconds since 1900 (most significant word). */
   ntpSeconds: number;
@@ -90,6 +90,10 @@ export interface SenderReportItem extends RtcpItemPosition {
   rtpTimestamp: number;
   packetCount: number;
   octetCount: number;
+}
+
+export interface SenderReportItem extends RtcpItemPosition, SenderReportFields {
+  type: 'sr';
   reports: ReportBlock[];
 }
 
@@ -480,16 +484,6 @@ export function buildReceiverReport(ssrc: number, reports: readonly ReportBlock[
     writeUint32(bytes, at + 20, report.delaySinceLastSenderReport);
   });
   return bytes;
-}
-
-/** The fields of a sender report (RFC 3550 §6.4.1) the router writes; it sends no report blocks. */
-export interface SenderReportFields {
-  ssrc: number;
-  ntpSeconds: number;
-  ntpFraction: number;
-  rtpTimestamp: number;
-  packetCount: number;
-  octetCount: number;
 }
 
 /**
