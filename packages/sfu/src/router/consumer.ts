@@ -109,6 +109,7 @@ export class Consumer extends SfuEmitter<ConsumerEvents> {
     if (!this.paused || this.closedWith) return;
     this.paused = false;
     this.selector.setPaused(false);
+    this.chooseTarget(performance.now()); // a keyframe is asked for when video has a target again
   }
 
   /**
@@ -159,8 +160,9 @@ export class Consumer extends SfuEmitter<ConsumerEvents> {
     nowMs: number,
     red?: RedPacket,
   ): void {
+    // No target chosen here: a new stream re-chooses through layersChanged(), and a hidden tile
+    // (no target on purpose) must not run the selector for every packet.
     if (!this.negotiated || this.paused) return;
-    if (this.target === undefined) this.chooseTarget(nowMs); // the producer's first stream arrived
     if (stream === this.target && stream !== this.current) {
       if (this.kind === 'video' && !keyframe) {
         this.producer.requestKeyframe(stream, nowMs); // throttled per stream by the producer

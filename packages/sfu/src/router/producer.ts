@@ -162,7 +162,9 @@ export class Producer extends SfuEmitter<ProducerEvents> {
       this.counters.dropped.unknownSsrc++;
       return;
     }
+    const resumed = nowMs - stream.lastPacketAtMs >= STREAM_INACTIVE_AFTER_MS;
     stream.lastPacketAtMs = nowMs;
+    if (resumed) this.layersChanged(nowMs); // a stopped layer is back: consumers may want it now
     stream.statistics.onPacket(header.sequenceNumber, header.timestamp, nowMs);
     stream.meterBytes += packet.length;
     if (nowMs - stream.meterStartMs >= 1000) {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LayerSelector } from '../layers/layer-selector.js';
 import {
   buildFir,
   buildNack,
@@ -1165,6 +1166,23 @@ describe('Router forwarding', () => {
     );
     expect(router.counters.dropped.malformedRtp).toBe(1);
     expect(chrome.sub.sentRtp(chrome.consumer.mid)).toHaveLength(1);
+  });
+
+  it('a hidden tile (0×0) receives no video, and its packets do not each run the layer selector', async () => {
+    const alice = await publish();
+    const source = new VideoSource(alice.publisher);
+    const { sub, consumer } = await forwardedTo(alice.video);
+    source.keyframe();
+    expect(sub.sentRtp(consumer.mid)).toHaveLength(1);
+    consumer.setPreferredSize(0, 0);
+    const select = vi.spyOn(LayerSelector.prototype, 'select');
+    for (let i = 0; i < 100; i++) {
+      source.send(i % 30 === 0 ? 'key' : 'delta');
+      vi.advanceTimersByTime(20);
+    }
+    expect(sub.sentRtp(consumer.mid)).toHaveLength(1);
+    expect(select.mock.calls.length).toBeLessThanOrEqual(5); // the 500 ms shares of the downlink, not 100 packets
+    select.mockRestore();
   });
 
   it('RTP from a subscriber is counted as wrong direction and dropped', async () => {
