@@ -165,9 +165,10 @@ abstract class NdcConnection {
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    // A closed node-datachannel PeerConnection can keep its callbacks (and through them the
-    // transport, its consumers and their buffers): swap ours for no-ops first (after close() it
-    // refuses).
+    // node-datachannel keeps a closed PeerConnection's callbacks until its native side lets go of
+    // them (seen in a churn probe: every closed transport stayed reachable while the peer's
+    // connection in the same process was also kept). Swap ours for no-ops first (after close() it
+    // refuses), so they never hold the transport, its consumers and their buffers.
     this.pc.onStateChange(noop);
     this.pc.onGatheringStateChange(noop);
     this.detachTracks();

@@ -115,11 +115,6 @@ export class Producer extends SfuEmitter<ProducerEvents> {
     return this.closedWith !== undefined;
   }
 
-  /** The simulcast layers now arriving, or the single stream; the order of the offer. */
-  activeStreams(nowMs: number): ProducerStream[] {
-    return this.streams.filter((s) => nowMs - s.lastPacketAtMs < STREAM_INACTIVE_AFTER_MS);
-  }
-
   close(): void {
     this.closeWith('closed');
   }

@@ -146,8 +146,8 @@ describe('Router with node-datachannel bots', () => {
     expect(received).toBe(250);
     expect(after.fds).toBe(before.fds);
     expect(router.counters.dropped.unknownSsrc).toBe(0);
-    // Every closed transport and consumer is collectable. A closed node-datachannel connection can
-    // keep its callbacks: with them, 100 of 100 closed transports once stayed reachable.
+    // Every closed transport and consumer is collectable: nothing of ours (the router's sets, the
+    // producers' consumer sets, engine callbacks) keeps a closed one.
     expect(closedObjects.filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
     expect(after.heap - before.heap).toBeLessThan(2e6);
     // RSS also holds libdatachannel's own allocations (~30 KB per connection pair here, native,

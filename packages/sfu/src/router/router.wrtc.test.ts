@@ -132,7 +132,7 @@ describe('Router with libwebrtc peers', () => {
     expect(router.counters.keyframeRequestsSent).toBeGreaterThanOrEqual(1);
   });
 
-  it('a subscriber that starts after the publisher left is told by close events, and renegotiates slots', async () => {
+  it('when a publisher leaves, its consumers close and the next publisher reuses their m-lines', async () => {
     const router = newRouter();
     const publisher = new WrtcPublisher();
     cleanups.push(() => publisher.close());
