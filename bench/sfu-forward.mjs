@@ -40,7 +40,7 @@ const { values: opts } = parseArgs({
     conc: { type: 'string', default: '10' },
     'sub-procs': { type: 'string', default: 'auto' },
     'sub-rtcp': { type: 'string', default: 'on' },
-    'dtls-passive': { type: 'string', default: 'on' },
+    'dtls-passive': { type: 'string', default: 'auto' },
     'pin-sfu': { type: 'string' },
     'pin-bots': { type: 'string' },
     'quiet-threshold': { type: 'string', default: '25' },
@@ -71,7 +71,8 @@ if (opts.help) {
   --sub-procs K|auto     bot host processes for the subscribers (default auto: ceil(N/50), max 2);
                          the publisher always has one of its own
   --sub-rtcp on|off      subscribers send receiver reports (RtcpReceivingSession) (default on)
-  --dtls-passive on|off  bots answering an offer are the DTLS server (default on; off: ~1 s setups)
+  --dtls-passive on|off|auto  bots answering an offer are the DTLS server (on) or client (off);
+                         default auto: as the target asks (Janus: server, Convene: client)
   --pin-sfu CPUS         taskset the SFU (all threads), e.g. 0; --pin-bots CPUS likewise the bots
   --quiet-threshold P    before each session, wait (≤ 15 s) until other processes use < P% of a core (25)
   --janus-debug-level L  Janus debug_level (default 3 = warnings)
@@ -141,7 +142,7 @@ const config = {
   conc: Number(opts.conc),
   subProcs: opts['sub-procs'],
   subRtcp: opts['sub-rtcp'] !== 'off',
-  dtlsPassive: opts['dtls-passive'] !== 'off',
+  dtlsPassive: opts['dtls-passive'] === 'auto' ? undefined : opts['dtls-passive'] !== 'off',
   pinSfu: opts['pin-sfu'],
   pinBots: opts['pin-bots'],
   quietThreshold: Number(opts['quiet-threshold']),
@@ -323,7 +324,10 @@ async function session(targetName, n, repeat) {
     result.idle = { rss: rssBytes(pid), threads: threadCount(pid) };
 
     // Publisher.
-    const botOpts = { bindAddress: target.botAddress, dtlsPassive: config.dtlsPassive };
+    const botOpts = {
+      bindAddress: target.botAddress,
+      dtlsPassive: config.dtlsPassive ?? target.botsAnswerAsDtlsServer ?? true,
+    };
     const pub = await pubHost.createPublisher({ id: 'pub', ...botOpts });
     const pubT0 = performance.now();
     const pubCpu = startSfuCpu(pid);

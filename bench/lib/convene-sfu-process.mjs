@@ -10,8 +10,9 @@
 // `{ req, error }`:
 //   { cmd: 'publish', id, offerSdp }  → { answerSdp }        router.publish(), streamId = id
 //   { cmd: 'subscribe', id }          → { offerSdp }         router.subscribe(), consume every producer,
-//                                                            our first offer (every candidate in it)
-//   { cmd: 'answer', id, sdp }        → {}                   that subscriber's answer (setAnswer)
+//                                                            our first offer (no candidates in it)
+//   { cmd: 'answer', id, sdp }        → { candidates }       that subscriber's answer (setAnswer); our
+//                                                            candidates to trickle to it
 //   { cmd: 'counters' }               → { counters, transports }   router.counters, transport states
 // Sends `{ ready: true, pid }` once it can take requests. SIGTERM/SIGINT: router.close(),
 // engine.close(), prints the final counters on stdout, exits 0. Exits when the parent goes away.
@@ -80,8 +81,7 @@ const handlers = {
   answer({ id, sdp }) {
     const transport = subscribers.get(id);
     if (!transport) throw new Error(`no subscriber ${id}`);
-    transport.setAnswer(sdp);
-    return {};
+    return { candidates: transport.setAnswer(sdp) };
   },
   counters: () => ({ counters: router.counters, transports: transportFacts() }),
 };

@@ -39,6 +39,8 @@
  * @property {string} botAddress  IPv4 address the bots bind to (their only host candidate): must be a
  *                                local address of the namespace the SFU can reach ('127.0.0.1' for an
  *                                SFU that gathers loopback candidates; Janus needs '127.0.0.2', its veth)
+ * @property {boolean} [botsAnswerAsDtlsServer]  whether bots answering its offers should take the
+ *                                DTLS server role (default true; see --dtls-passive)
  * @property {(opts?: { cpus?: string }) => Promise<void>} start
  *   Starts a fresh SFU in a child process of its own, in the current network namespace, bound to
  *   loopback (or the namespace's own veth) only, and resolves once publish() can be called. With

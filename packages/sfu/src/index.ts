@@ -3,18 +3,21 @@
 // See ../README.md.
 
 export { isVp8Keyframe, readVp8Descriptor, type Vp8Descriptor, type Vp8ParseFailure } from './codecs/vp8.js';
-export type {
-  ConnectionState,
-  EnginePublisher,
-  EngineSubscriber,
-  MediaEngine,
-  MediaKind,
-  OfferedLayer,
-  PublishedTrack,
-  SubscriberSlotMedia,
+export {
+  type ConnectionState,
+  EngineError,
+  type EngineErrorReason,
+  type EnginePublisher,
+  type EngineSubscriber,
+  type LocalCandidate,
+  type MediaEngine,
+  type MediaKind,
+  type OfferedLayer,
+  type PublishedTrack,
+  SUBSCRIBER_PAYLOAD_TYPES,
+  type SubscriberSlotMedia,
 } from './engine/engine.js';
-export { SUBSCRIBER_PAYLOAD_TYPES } from './engine/engine.js';
-export { EngineError, type EngineErrorReason, NdcEngine, type NdcEngineOptions } from './engine/ndc-engine.js';
+export { NdcEngine, type NdcEngineOptions } from './engine/ndc-engine.js';
 export { readPublishedTracks } from './engine/offer.js';
 export { RtpEncodeError, type RtpEncodeReason, SfuError } from './errors.js';
 export { NackGenerator, type NackGeneratorOptions } from './forwarding/nack-generator.js';

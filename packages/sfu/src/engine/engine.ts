@@ -6,6 +6,27 @@
  * behind it.
  */
 
+import { SfuError } from '../errors.js';
+
+/**
+ * Why the engine refused. Never reused or renamed:
+ * - `bad-description`: an offer or answer the engine could not apply (malformed, or not matching
+ *   our last offer).
+ * - `closed`: the connection was already closed, or went down while the call ran.
+ */
+export type EngineErrorReason = 'bad-description' | 'closed';
+
+export class EngineError extends SfuError {
+  readonly code = 'SFU_ENGINE_ERROR';
+
+  constructor(
+    readonly reason: EngineErrorReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export type MediaKind = 'audio' | 'video';
 
 export type ConnectionState = 'new' | 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
@@ -72,6 +93,12 @@ export interface SubscriberSlotMedia {
   readonly trackId: string;
 }
 
+/** One of our ICE candidates, as RTCIceCandidateInit wants it (`candidate` without the `a=`). */
+export interface LocalCandidate {
+  readonly candidate: string;
+  readonly sdpMid: string;
+}
+
 /** A subscriber's download: our offer (renegotiated as slots change), their answer, our RTP out. */
 export interface EngineSubscriber {
   readonly state: ConnectionState;
@@ -80,10 +107,18 @@ export interface EngineSubscriber {
    * `undefined` to leave it inactive (kept for reuse; m-lines are never removed, see ndc-engine.ts).
    */
   setSlot(mid: string, kind: MediaKind, media: SubscriberSlotMedia | undefined): void;
-  /** An offer with every slot; the first one waits for our candidates. */
+  /**
+   * An offer with every slot and no candidates (the first one waits until ours are gathered): the
+   * subscriber gets them from localCandidates() once its first answer is applied (ndc-engine.ts).
+   */
   createOffer(): Promise<string>;
-  /** Applies the subscriber's answer to the last offer; throws EngineError('bad-description'). */
+  /**
+   * Applies the subscriber's answer to the last offer. Throws EngineError: `bad-description` for an
+   * answer it refuses, `closed` when the connection is (or went) down meanwhile.
+   */
   setAnswer(sdp: string): void;
+  /** Our candidates, gathered by the first createOffer() (empty before). */
+  localCandidates(): readonly LocalCandidate[];
   /** Whether the subscriber's last answer accepted RED on the audio m-line `mid`. */
   acceptsRed(mid: string): boolean;
   /** Sends an RTP or RTCP packet on the m-line `mid`. False when it cannot be sent now. */

@@ -1,7 +1,8 @@
 import { parse as parseSdp } from 'sdp-transform';
 import { afterEach, describe, expect, it } from 'vitest';
 import { publisherOffer } from '../test-support/publisher-offer.js';
-import { EngineError, NdcEngine } from './ndc-engine.js';
+import { EngineError } from './engine.js';
+import { NdcEngine } from './ndc-engine.js';
 
 // The node-datachannel engine's SDP, on loopback (npm test runs this in a network namespace).
 
@@ -17,6 +18,12 @@ function engine(options: ConstructorParameters<typeof NdcEngine>[0] = {}): NdcEn
 }
 
 const candidatesOf = (sdp: string) => parseSdp(sdp).media.flatMap((m) => m.candidates ?? []);
+
+/** A later offer of the same connection (the audio m-line turned inactive). */
+async function renegotiated(subscriber: ReturnType<NdcEngine['createSubscriber']>): Promise<string> {
+  subscriber.setSlot('1', 'audio', undefined);
+  return subscriber.createOffer();
+}
 
 describe('NdcEngine', () => {
   it('answers a Chrome-like offer with VP8, RED of Opus first then Opus, and the audio-level extension', async () => {
@@ -73,12 +80,30 @@ describe('NdcEngine', () => {
     const subscriber = mux.createSubscriber();
     subscriber.setSlot('0', 'video', { ssrc: 42, streamId: 's', trackId: 't' });
     const offer = await subscriber.createOffer();
-    for (const sdp of [first.answerSdp, offer]) {
+    const trickled = subscriber.localCandidates().map(({ candidate, sdpMid }) => {
+      expect(sdpMid).toBe('0');
+      return `a=${candidate}`;
+    });
+    for (const sdp of [first.answerSdp, `m=video 9 UDP/TLS/RTP/SAVPF 96\r\n${trickled.join('\r\n')}\r\n`]) {
       const candidates = candidatesOf(sdp);
       expect(candidates.length).toBeGreaterThan(0);
       for (const candidate of candidates) expect([candidate.ip, candidate.port]).toEqual(['203.0.113.7', 47_123]);
     }
     expect(parseSdp(offer).media[0]?.ssrcs?.[0]?.id).toBe(42);
+  });
+
+  it('offers subscribers no address at all: a peer that could check us before our answer is applied can break DTLS', async () => {
+    // libdatachannel 0.24.5 gives the answer's ICE credentials to the agent before it keeps the
+    // answer's fingerprint (see ndc-engine.ts); a subscriber without our address cannot connect early.
+    const subscriber = engine({ udpPort: 47_124 }).createSubscriber();
+    expect(subscriber.localCandidates()).toEqual([]);
+    subscriber.setSlot('0', 'video', { ssrc: 42, streamId: 's', trackId: 't' });
+    subscriber.setSlot('1', 'audio', { ssrc: 43, streamId: 's', trackId: 't' });
+    for (const offer of [await subscriber.createOffer(), await renegotiated(subscriber)]) {
+      expect(offer).not.toMatch(/a=candidate|a=end-of-candidates|47124/);
+      for (const media of parseSdp(offer).media) expect([media.port, media.connection?.ip]).toEqual([9, '0.0.0.0']);
+    }
+    expect(subscriber.localCandidates().map((c) => c.candidate)).toEqual([expect.stringMatching(/ 47124 typ host/)]);
   });
 
   it('without audio RED, answers Opus alone and offers subscribers Opus alone', async () => {

@@ -15,15 +15,25 @@
  *   when the first negotiation has media, and tracks added later to a data-only transport never open.
  * - RTCP arrives raw and compound, mixed with RTP, on `onMessage`; we split and walk it ourselves.
  * - No announced-address option: candidates in our SDP are rewritten to the announced address.
+ * - Our offers to subscribers carry no candidates; the subscriber gets them by trickle after its
+ *   first answer is applied. libdatachannel 0.24.5 hands an answer's ICE credentials to the agent
+ *   before it keeps the answer's fingerprint: if the subscriber has been checking our candidates
+ *   meanwhile, ICE connects at once, and a DTLS handshake that finishes inside that window finds no
+ *   fingerprint to check and fails ("certificate verify failed", "unknown CA"; upstream PR #1612).
+ *   Seen with 300 subscribers under a profiler: about 1 connection in 300 failed. A subscriber that
+ *   does not know our address yet cannot have been checking it, so ICE starts after the fingerprint
+ *   is kept. The publisher direction is not exposed: there the offer is theirs and our answer goes
+ *   out after it is applied.
  */
 import nodeDataChannel from 'node-datachannel';
 import { parse as parseSdp } from 'sdp-transform';
-import { SfuError } from '../errors.js';
 import { isRtcp } from '../rtp/demux.js';
 import {
   type ConnectionState,
+  EngineError,
   type EnginePublisher,
   type EngineSubscriber,
+  type LocalCandidate,
   type MediaEngine,
   type MediaKind,
   type PublishedTrack,
@@ -49,31 +59,12 @@ export interface NdcEngineOptions {
   audioRed?: boolean;
 }
 
-/**
- * Why the engine refused. Never reused or renamed:
- * - `bad-description`: an offer or answer the engine could not apply (malformed, or not matching
- *   our last offer).
- * - `closed`: the connection was already closed.
- */
-export type EngineErrorReason = 'bad-description' | 'closed';
-
-export class EngineError extends SfuError {
-  readonly code = 'SFU_ENGINE_ERROR';
-
-  constructor(
-    readonly reason: EngineErrorReason,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 type NdcTrack = nodeDataChannel.Track;
 
 // libdatachannel sets up its global state (threads, TLS) with the first connection and tears it
-// down when the last one closes. Without setting it up once for the process, about one test run
-// in three had a fresh connection come up without an ICE transport ("Got a remote candidate
-// without ICE transport" on its first answer), only under load; none in 11 runs since.
+// down when the last one closes; set up once, it is not rebuilt whenever a room empties. (This was
+// once taken for the fix of "Got a remote candidate without ICE transport" on a first answer; the
+// cause of that was the fingerprint race above, and preloading only made it rarer.)
 nodeDataChannel.preload();
 
 export class NdcEngine implements MediaEngine {
@@ -194,7 +185,13 @@ abstract class NdcConnection {
     return this.announcedAddress ? announce(sdp, this.announcedAddress) : sdp;
   }
 
-  private setState(state: ConnectionState): void {
+  /** The native connection is down even if its state change has not reached us yet. */
+  protected nativeDown(): boolean {
+    const state = this.pc.state();
+    return state === 'failed' || state === 'closed';
+  }
+
+  protected setState(state: ConnectionState): void {
     if (state === this.state || this.state === 'closed') return;
     this.state = state;
     this.stateHandler?.(state);
@@ -322,6 +319,7 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
   private readonly retiredTracks: NdcTrack[] = [];
   private packetHandler: ((mid: string, packet: Buffer) => void) | undefined;
   private offered = false;
+  private candidates: LocalCandidate[] = [];
 
   setSlot(mid: string, kind: MediaKind, media: SubscriberSlotMedia | undefined): void {
     if (this.isClosed) return;
@@ -362,7 +360,9 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
       this.offered = true;
       await this.gathered();
     }
-    return this.localSdp();
+    const sdp = this.localSdp();
+    if (this.candidates.length === 0) this.candidates = candidatesIn(sdp);
+    return withoutCandidates(sdp);
   }
 
   setAnswer(sdp: string): void {
@@ -370,6 +370,11 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
     try {
       this.pc.setRemoteDescription(sdp, 'answer');
     } catch (error) {
+      if (this.nativeDown()) {
+        // Not the answer's fault: the connection died first (its state event is still on its way).
+        this.setState('failed');
+        throw new EngineError('closed', `the connection failed while the answer was applied: ${String(error)}`);
+      }
       throw new EngineError('bad-description', `the answer could not be applied: ${String(error)}`);
     }
     this.redMids.clear();
@@ -381,6 +386,10 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
 
   acceptsRed(mid: string): boolean {
     return this.redMids.has(mid);
+  }
+
+  localCandidates(): readonly LocalCandidate[] {
+    return this.candidates;
   }
 
   send(mid: string, packet: Uint8Array): boolean {
@@ -424,6 +433,32 @@ function silence(track: NdcTrack): void {
   track.onMessage(noop);
   track.onOpen(noop);
   track.onClosed(noop);
+}
+
+/** The candidates of an SDP, with the MID of the m-section each is in (BUNDLE: the first). */
+function candidatesIn(sdp: string): LocalCandidate[] {
+  const candidates: LocalCandidate[] = [];
+  let mid = '';
+  for (const line of sdp.split('\r\n')) {
+    if (line.startsWith('m=')) mid = '';
+    else if (line.startsWith('a=mid:')) mid = line.slice('a=mid:'.length);
+    else if (line.startsWith('a=candidate:')) candidates.push({ candidate: line.slice(2), sdpMid: mid });
+  }
+  return candidates;
+}
+
+/** An SDP with no candidates in it, not even as the default address (JSEP: port 9, 0.0.0.0). */
+function withoutCandidates(sdp: string): string {
+  return sdp
+    .split('\r\n')
+    .filter((line) => !line.startsWith('a=candidate:') && line !== 'a=end-of-candidates')
+    .map((line) => {
+      if (line.startsWith('m=')) return line.replace(/^(m=\S+) \d+ /, '$1 9 ');
+      if (line.startsWith('c=IN IP6 ')) return 'c=IN IP6 ::';
+      if (line.startsWith('c=IN ')) return 'c=IN IP4 0.0.0.0';
+      return line;
+    })
+    .join('\r\n');
 }
 
 /** Our SDP with every host candidate's address (and c= line) replaced by the announced address. */

@@ -40,7 +40,7 @@ function addSubscriber(router: Router, bot: BotSubscriber): SubscribeTransport {
   transport.on('negotiationneeded', () => {
     void (async () => {
       const offer = await transport.createOffer();
-      transport.setAnswer(await bot.answer(offer));
+      bot.addCandidates(transport.setAnswer(await bot.answer(offer)));
     })().catch((error) => console.error('negotiation failed', error));
   });
   for (const producer of router.producers) transport.consume(producer);
@@ -121,7 +121,7 @@ describe('Router with node-datachannel bots', () => {
       const transport = router.subscribe();
       for (const producer of router.producers) closedObjects.push(new WeakRef(transport.consume(producer)));
       closedObjects.push(new WeakRef(transport));
-      transport.setAnswer(await bot.answer(await transport.createOffer()));
+      bot.addCandidates(transport.setAnswer(await bot.answer(await transport.createOffer())));
       if (await until(() => bot.videoStreams().length === 1 && bot.audioStreams().length === 1, 10_000)) received++;
       transport.close();
       bot.close();

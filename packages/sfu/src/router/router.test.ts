@@ -681,6 +681,29 @@ describe('Router negotiation', () => {
     expect(sub.sentRtp(consumer.mid)).toHaveLength(1);
   });
 
+  it('our candidates come back from the first setAnswer only, to be trickled to the subscriber', async () => {
+    const alice = await publish();
+    const { transport } = subscribe();
+    transport.consume(alice.video);
+    const first = transport.setAnswer(fakeAnswer(await transport.createOffer()));
+    expect(first).toEqual([{ candidate: expect.stringMatching(/^candidate:/), sdpMid: '0' }]);
+    transport.consume(alice.audio);
+    expect(transport.setAnswer(fakeAnswer(await transport.createOffer()))).toEqual([]);
+  });
+
+  it('a connection that goes down while its answer is applied closes the transport as connection-failed', async () => {
+    const alice = await publish();
+    const { transport, sub } = subscribe();
+    const closes = vi.fn();
+    transport.on('close', closes);
+    const consumer = transport.consume(alice.video);
+    const offer = await transport.createOffer();
+    sub.failWhileAnswering = true;
+    expect(() => transport.setAnswer(fakeAnswer(offer))).toThrow(expect.objectContaining({ reason: 'closed' }));
+    expect(closes).toHaveBeenCalledWith('connection-failed');
+    expect(consumer.closed).toBe(true);
+  });
+
   it('changes while an offer waits ask for negotiation again after setAnswer, not before', async () => {
     const alice = await publish();
     const { transport, sub } = subscribe();

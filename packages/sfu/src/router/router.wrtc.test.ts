@@ -34,7 +34,7 @@ afterEach(() => {
 function autoNegotiate(transport: SubscribeTransport, subscriber: WrtcSubscriber): void {
   const negotiate = async () => {
     const offer = await transport.createOffer();
-    transport.setAnswer(await subscriber.answer(offer));
+    await subscriber.addCandidates(transport.setAnswer(await subscriber.answer(offer)));
   };
   transport.on('negotiationneeded', () => {
     negotiate().catch((error: unknown) => negotiationFailures.push(error));
@@ -206,7 +206,7 @@ describe('Router audio RED with libwebrtc peers', () => {
     transport.on('negotiationneeded', () => {
       void (async () => {
         const answer = await withoutRed.answer(await transport.createOffer());
-        transport.setAnswer(withoutRedCodec(answer));
+        await withoutRed.addCandidates(transport.setAnswer(withoutRedCodec(answer)));
       })().catch((error: unknown) => negotiationFailures.push(error));
     });
     for (const producer of router.producers) transport.consume(producer);

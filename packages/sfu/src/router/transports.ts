@@ -1,5 +1,12 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { ConnectionState, EnginePublisher, EngineSubscriber, MediaKind } from '../engine/engine.js';
+import {
+  type ConnectionState,
+  EngineError,
+  type EnginePublisher,
+  type EngineSubscriber,
+  type LocalCandidate,
+  type MediaKind,
+} from '../engine/engine.js';
 import { SfuError } from '../errors.js';
 import { BandwidthEstimator } from '../layers/bandwidth-estimator.js';
 import { shareDownlink } from '../layers/downlink-share.js';
@@ -178,6 +185,7 @@ export class SubscribeTransport extends Transport<SubscribeTransportEvents> {
   /** Slot contents in our outstanding offer, in slot order; undefined when no offer is outstanding. */
   private offered: (Consumer | undefined)[] | undefined;
   private dirty = false;
+  private answered = false;
 
   constructor(
     private readonly engine: EngineSubscriber,
@@ -260,17 +268,25 @@ export class SubscribeTransport extends Transport<SubscribeTransportEvents> {
     }
   }
 
-  /** The subscriber's answer to our last offer; consumers it covers start forwarding. */
-  setAnswer(sdp: string): void {
+  /**
+   * The subscriber's answer to our last offer; consumers it covers start forwarding. Returns the
+   * candidates to trickle to the subscriber now: ours after its first answer (our offers carry
+   * none, see engine/ndc-engine.ts), none after later ones.
+   */
+  setAnswer(sdp: string): readonly LocalCandidate[] {
     if (this.closedWith) throw new RouterError('closed', 'the subscribe transport is closed');
     const offered = this.offered;
     if (!offered) throw new RouterError('no-offer', 'no offer is waiting for an answer');
     try {
       this.engine.setAnswer(sdp);
     } catch (error) {
-      throw new RouterError('bad-description', String(error instanceof Error ? error.message : error));
+      const message = String(error instanceof Error ? error.message : error);
+      if (error instanceof EngineError && error.reason === 'closed') throw new RouterError('closed', message);
+      throw new RouterError('bad-description', message);
     }
     this.offered = undefined;
+    const candidates = this.answered ? [] : this.engine.localCandidates();
+    this.answered = true;
     const nowMs = performance.now();
     offered.forEach((consumer, index) => {
       const slot = this.slots[index];
@@ -280,6 +296,7 @@ export class SubscribeTransport extends Transport<SubscribeTransportEvents> {
     });
     this.allocate(nowMs);
     if (this.dirty) this.safeEmit('negotiationneeded');
+    return candidates;
   }
 
   /** The subscriber's estimated downlink, bits/s. */

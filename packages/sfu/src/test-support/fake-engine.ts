@@ -17,16 +17,17 @@
  */
 
 import { readUint32 } from '../bytes.js';
-import type {
-  ConnectionState,
-  EnginePublisher,
-  EngineSubscriber,
-  MediaEngine,
-  MediaKind,
-  PublishedTrack,
-  SubscriberSlotMedia,
+import {
+  type ConnectionState,
+  EngineError,
+  type EnginePublisher,
+  type EngineSubscriber,
+  type LocalCandidate,
+  type MediaEngine,
+  type MediaKind,
+  type PublishedTrack,
+  type SubscriberSlotMedia,
 } from '../engine/engine.js';
-import { EngineError } from '../engine/ndc-engine.js';
 import { readPublishedTracks } from '../engine/offer.js';
 import { RtcpPacketType } from '../rtcp/rtcp-packet.js';
 import { isRtcp } from '../rtp/demux.js';
@@ -148,6 +149,11 @@ export class FakeSubscriber extends FakeConnection implements EngineSubscriber {
   readonly sent = new Map<string, Uint8Array[]>();
   /** Test hook: send() returns false while this is off, like a track that is not open yet. */
   canSend = true;
+  /**
+   * Test hook: the connection goes down while the next answer is applied (as libdatachannel's can,
+   * see ndc-engine.ts): the state moves to failed and setAnswer() throws EngineError('closed').
+   */
+  failWhileAnswering = false;
   /** Test hook: whether this subscriber's answers accept audio RED (a browser without it: false). */
   red = true;
   /**
@@ -189,9 +195,18 @@ export class FakeSubscriber extends FakeConnection implements EngineSubscriber {
     if (!this.offerOutstanding || !sdp.startsWith('v=0')) {
       throw new EngineError('bad-description', 'the answer could not be applied');
     }
+    if (this.failWhileAnswering) {
+      this.setState('failed');
+      throw new EngineError('closed', 'the connection failed while the answer was applied');
+    }
     this.offerOutstanding = false;
     this.answers++;
     this.answeredSlots = new Map(this.slots);
+  }
+
+  /** One made-up host candidate, once the first offer exists (our offers never carry candidates). */
+  localCandidates(): readonly LocalCandidate[] {
+    return this.offers > 0 ? [{ candidate: 'candidate:1 1 UDP 2122317823 192.0.2.1 40000 typ host', sdpMid: '0' }] : [];
   }
 
   send(mid: string, packet: Uint8Array): boolean {

@@ -23,6 +23,7 @@ export function lossyEngine(engine: MediaEngine, lose: LossRule): MediaEngine & 
         setSlot: (mid, kind, media) => inner.setSlot(mid, kind, media),
         createOffer: () => inner.createOffer(),
         setAnswer: (sdp) => inner.setAnswer(sdp),
+        localCandidates: () => inner.localCandidates(),
         acceptsRed: (mid) => inner.acceptsRed(mid),
         onPacket: (handler) => inner.onPacket(handler),
         onStateChange: (handler) => inner.onStateChange(handler),

@@ -5,6 +5,7 @@
  * media is synthetic.
  */
 import nodeDataChannel from 'node-datachannel';
+import type { LocalCandidate } from '../engine/engine.js';
 import { buildNack, readRtcpCompound } from '../rtcp/rtcp-packet.js';
 import { isRtcp } from '../rtp/demux.js';
 import { readRtpHeader } from '../rtp/rtp-packet.js';
@@ -246,6 +247,11 @@ export class BotSubscriber {
     this.pc.setRemoteDescription(offerSdp, 'offer');
     await waitGathered(this.pc);
     return this.pc.localDescription()?.sdp ?? '';
+  }
+
+  /** The SFU's candidates, trickled after our first answer (its offers carry none). */
+  addCandidates(candidates: readonly LocalCandidate[]): void {
+    for (const { candidate, sdpMid } of candidates) this.pc.addRemoteCandidate(candidate, sdpMid);
   }
 
   videoStreams(): StreamTally[] {

@@ -1,6 +1,7 @@
 // Real libwebrtc peers in Node (@roamhq/wrtc: the engine inside Chromium) for the SFU's tests: a
 // publisher fed with synthetic camera frames and microphone samples, and subscribers that decode.
 import { createRequire } from 'node:module';
+import type { LocalCandidate } from '../engine/engine.js';
 
 interface WrtcTrack {
   readonly kind: string;
@@ -17,6 +18,7 @@ interface WrtcPeer {
   createAnswer(): Promise<{ type: 'answer'; sdp: string }>;
   setLocalDescription(description: { type: string; sdp: string }): Promise<void>;
   setRemoteDescription(description: { type: string; sdp: string }): Promise<void>;
+  addIceCandidate(candidate: { candidate: string; sdpMid: string }): Promise<void>;
   getStats(): Promise<WrtcStats>;
   readonly localDescription: { sdp: string } | null;
   readonly iceGatheringState: string;
@@ -189,6 +191,11 @@ export class WrtcSubscriber {
     await this.pc.setLocalDescription(await this.pc.createAnswer());
     await gathered(this.pc);
     return this.pc.localDescription?.sdp ?? '';
+  }
+
+  /** The SFU's candidates, trickled after our first answer (its offers carry none). */
+  async addCandidates(candidates: readonly LocalCandidate[]): Promise<void> {
+    for (const { candidate, sdpMid } of candidates) await this.pc.addIceCandidate({ candidate, sdpMid });
   }
 
   /** inbound-rtp counters by kind: packets received and lost, frames decoded. */
