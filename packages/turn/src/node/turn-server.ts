@@ -136,8 +136,19 @@ export class TurnServer {
     const addresses = options.listenAddresses ?? interfaceAddresses();
     if (addresses.length === 0) throw new Error('no address to listen on');
     const server = new TurnServer(options, addresses);
+    const port = options.port ?? DEFAULT_PORT;
     try {
-      await server.listen(options.port ?? DEFAULT_PORT);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await server.listen(port);
+          break;
+        } catch (error) {
+          // Port 0: UDP draws a free number, and TCP (or another address) must then take the same
+          // one, which something else may hold. Draw again, a few times.
+          if (port !== 0 || !isAddressInUse(error) || attempt === EPHEMERAL_PORT_ATTEMPTS) throw error;
+          await server.releaseListeners();
+        }
+      }
       server.peerPolicy = server.buildPeerPolicy();
     } catch (error) {
       await server.close();
@@ -167,6 +178,18 @@ export class TurnServer {
     await Promise.all([
       ...[...this.udpLinks.values()].map(({ socket }) => new Promise<void>((resolve) => socket.close(() => resolve()))),
       ...this.streamServers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    ]);
+  }
+
+  /** Closes every listener bound so far (a failed attempt of start()); nothing else was made yet. */
+  private async releaseListeners(): Promise<void> {
+    const udp = [...this.udpLinks.values()].map(({ socket }) => socket);
+    const stream = this.streamServers.splice(0);
+    this.udpLinks.clear();
+    this.listeners.length = 0;
+    await Promise.all([
+      ...udp.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))),
+      ...stream.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
     ]);
   }
 
@@ -394,6 +417,12 @@ function ipLiteralLookup(
   callback: (error: NodeJS.ErrnoException | null, address: string, family: number) => void,
 ): void {
   callback(null, address, family === 6 || isIPv6(address) ? 6 : 4);
+}
+
+const EPHEMERAL_PORT_ATTEMPTS = 10;
+
+function isAddressInUse(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
 }
 
 function listenStream(server: NetServer, address: string, port: number): Promise<void> {
