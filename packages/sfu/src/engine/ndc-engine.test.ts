@@ -1,3 +1,4 @@
+import nodeDataChannel from 'node-datachannel';
 import { parse as parseSdp } from 'sdp-transform';
 import { afterEach, describe, expect, it } from 'vitest';
 import { publisherOffer } from '../test-support/publisher-offer.js';
@@ -104,6 +105,44 @@ describe('NdcEngine', () => {
       for (const media of parseSdp(offer).media) expect([media.port, media.connection?.ip]).toEqual([9, '0.0.0.0']);
     }
     expect(subscriber.localCandidates().map((c) => c.candidate)).toEqual([expect.stringMatching(/ 47124 typ host/)]);
+  });
+
+  it('a slot that changes many times keeps one message callback per m-line', async () => {
+    // Every callback is a libuv async handle that the event loop walks on each wakeup; one per
+    // slot change, for as long as the connection lives, would slow a long meeting down for good.
+    // The native methods cannot be spied on their prototype: each new Track gets its own counter.
+    let registrations = 0;
+    const RealPeerConnection = nodeDataChannel.PeerConnection;
+    nodeDataChannel.PeerConnection = class extends RealPeerConnection {
+      override addTrack(media: nodeDataChannel.Video | nodeDataChannel.Audio) {
+        const track = super.addTrack(media);
+        const onMessage = track.onMessage.bind(track);
+        Object.defineProperty(track, 'onMessage', {
+          value: (handler: Parameters<typeof onMessage>[0]) => {
+            registrations++;
+            onMessage(handler);
+          },
+        });
+        return track;
+      }
+    };
+    try {
+      const subscriber = engine().createSubscriber();
+      for (let change = 0; change <= 20; change++) {
+        const media = (ssrc: number, trackId: string) => ({ ssrc, streamId: 's', trackId });
+        subscriber.setSlot('0', 'video', change % 2 === 0 ? media(100 + change, 't') : undefined);
+        subscriber.setSlot('1', 'audio', change % 2 === 0 ? media(200 + change, 'u') : undefined);
+      }
+      const offer = parseSdp(await subscriber.createOffer());
+      expect(registrations).toBe(2);
+      // The m-lines carry the last change.
+      expect(offer.media.map((m) => [String(m.mid), m.direction, m.ssrcs?.[0]?.id])).toEqual([
+        ['0', 'sendonly', 120],
+        ['1', 'sendonly', 220],
+      ]);
+    } finally {
+      nodeDataChannel.PeerConnection = RealPeerConnection;
+    }
   });
 
   it('without audio RED, answers Opus alone and offers subscribers Opus alone', async () => {

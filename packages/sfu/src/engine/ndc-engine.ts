@@ -4,7 +4,7 @@
  * in ndc-engine.wrtc.test.ts:
  *
  * - Every Track keeps a JS reference: an unreferenced Track is garbage-collected, and collecting it
- *   closes its native track, so media stops. That includes the old object of a reused m-line.
+ *   closes its native track, so media stops. That includes every object of a reused m-line.
  * - Answers are built by us (disableAutoNegotiation) with only VP8 / Opus: libdatachannel's own
  *   answer mirrors every offered codec, and libwebrtc then sends RED or RTX we cannot forward.
  * - A subscriber connection never removes an m-line. Closing a Track rejects its m-line (port 0);
@@ -306,7 +306,10 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
   /** Audio m-lines whose last answer kept RED. */
   private readonly redMids = new Set<string>();
 
-  /** The latest Track object per MID (addTrack on a known MID returns a new one for the same m-line). */
+  /**
+   * The first Track object per MID: it carries our message callback and sends. addTrack on a known
+   * MID (a changed slot) returns another object for the same native track; see setSlot.
+   */
   private readonly ndcTracks = new Map<string, NdcTrack>();
   /**
    * MIDs whose track is known open: asking the native track costs a call per packet, so it is
@@ -318,8 +321,8 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
   private readonly openMids = new Set<string>();
   /** What each m-line was last set to, so an unchanged slot is not re-added. */
   private readonly slotContents = new Map<string, string>();
-  /** Replaced Track objects of reused m-lines, kept alive on purpose (see setSlot). */
-  private readonly retiredTracks: NdcTrack[] = [];
+  /** The later Track objects of changed slots, kept alive on purpose (see setSlot). */
+  private readonly laterTracks: NdcTrack[] = [];
   private packetHandler: ((mid: string, packet: Buffer) => void) | undefined;
   private offered = false;
   private candidates: LocalCandidate[] = [];
@@ -340,14 +343,16 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
       description.addOpusCodec(opus);
     }
     if (media) description.addSSRC(media.ssrc, 'convene', media.streamId, media.trackId);
-    const previous = this.ndcTracks.get(mid);
     const ndcTrack = this.pc.addTrack(description);
-    if (previous) {
-      // addTrack on a known MID returns a new object for the same native track, and a collected
-      // object closes its native track: the m-line would die (and with the BUNDLE tag, the whole
-      // transport). So the old object stays referenced, silenced, as long as the connection.
-      silence(previous);
-      this.retiredTracks.push(previous);
+    if (this.ndcTracks.has(mid)) {
+      // addTrack on a known MID updates that m-line and returns a new object for the same native
+      // track. A collected object closes its native track: the m-line would die (and with the
+      // BUNDLE tag, the whole transport), so it stays referenced as long as the connection. It is
+      // given no callbacks: the first object's still get the track's packets, and every callback
+      // is a libuv async handle walked on each wakeup, so a long meeting's slot changes would
+      // otherwise add two per change for good (one, the object's own, cannot be avoided).
+      this.laterTracks.push(ndcTrack);
+      return;
     }
     ndcTrack.onMessage((packet) => this.packetHandler?.(mid, packet));
     if (ndcTrack.isOpen()) this.openMids.add(mid);
@@ -424,7 +429,7 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
     this.ndcTracks.clear();
     this.openMids.clear();
     // The connection closes right after this: now the objects may go.
-    this.retiredTracks.length = 0;
+    this.laterTracks.length = 0;
   }
 }
 
