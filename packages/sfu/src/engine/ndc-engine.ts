@@ -63,8 +63,8 @@ type NdcTrack = nodeDataChannel.Track;
 
 // libdatachannel sets up its global state (threads, TLS) with the first connection and tears it
 // down when the last one closes; set up once, it is not rebuilt whenever a room empties. (This was
-// once taken for the fix of "Got a remote candidate without ICE transport" on a first answer; the
-// cause of that was the fingerprint race above, and preloading only made it rarer.)
+// once taken for the fix of "Got a remote candidate without ICE transport" on a first answer; that
+// was the fingerprint race above, seen again with preloading.)
 nodeDataChannel.preload();
 
 export class NdcEngine implements MediaEngine {
