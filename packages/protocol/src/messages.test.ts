@@ -58,6 +58,18 @@ describe('parseClientMessage', () => {
       expect(parseClientMessage(JSON.stringify({ type: 'signal', to: 'p2', data })).ok).toBe(true);
     }
   });
+
+  it.each([
+    [{}, 'data.candidate'],
+    [{ candidate: 5 }, 'data.candidate'],
+    [{ description: { type: 'offer', sdp: 'v=0' }, candidate: null }, 'data.candidate'],
+    [{ description: { type: 'hello', sdp: 'v=0' } }, 'data.description.type'],
+    [null, 'data'],
+  ])('signal data must be exactly a candidate or a description: %j is refused at %s', (data, path) => {
+    const result = parseClientMessage(JSON.stringify({ type: 'signal', to: 'p2', data }));
+    expect(result).toMatchObject({ ok: false, code: ErrorCode.InvalidMessage });
+    if (!result.ok) expect(result.message).toContain(`at ${path}:`);
+  });
 });
 
 describe('parseServerMessage', () => {

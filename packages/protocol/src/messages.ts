@@ -52,12 +52,14 @@ const CandidateSchema = v.nullable(
     usernameFragment: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(256)))),
   }),
 );
-// Candidates first: they are most signals (16 of 18 in a typical negotiation), and a union builds
-// issue objects for every branch that fails before the one that matches.
-export const SignalDataSchema = v.union([
-  v.strictObject({ candidate: CandidateSchema }),
-  v.strictObject({ description: DescriptionSchema }),
-]);
+const CandidateDataSchema = v.strictObject({ candidate: CandidateSchema });
+const DescriptionDataSchema = v.strictObject({ description: DescriptionSchema });
+// Exactly one of the two, chosen by its key: a union would run the other branch first for half the
+// kinds and build issue objects for it (at 15,000 relayed messages/s, 11% of the server's
+// allocations went there).
+export const SignalDataSchema = v.lazy((input) =>
+  typeof input === 'object' && input !== null && 'description' in input ? DescriptionDataSchema : CandidateDataSchema,
+);
 export type SignalData = v.InferOutput<typeof SignalDataSchema>;
 
 // ---------------------------------------------------------------- client → server
@@ -86,7 +88,9 @@ export const SignalSchema = v.object({
 });
 export const LeaveSchema = v.object({ type: v.literal('leave') });
 
-export const ClientMessageSchema = v.variant('type', [JoinSchema, UpdateSchema, SignalSchema, LeaveSchema]);
+// Signal first: valibot's variant tries the options' `type` literals in order and builds an issue
+// object for every one that does not match, and almost every message is a signal.
+export const ClientMessageSchema = v.variant('type', [SignalSchema, JoinSchema, UpdateSchema, LeaveSchema]);
 export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
 export type JoinMessage = v.InferOutput<typeof JoinSchema>;
 export type UpdateMessage = v.InferOutput<typeof UpdateSchema>;
