@@ -1,6 +1,6 @@
 // Convene's SFU (packages/sfu, built) as a target of bench/sfu-forward.mjs (interface: the SfuTarget
 // typedef in lib/sfu-targets.mjs). The SFU runs in a process of its own, lib/convene-sfu-process.mjs
-// (one NdcEngine bound to 127.0.0.1, one Router), forked with an IPC channel; with `cpus` it is
+// (one NdcEngine bound to 127.0.0.1, one Router), started with an IPC channel; with `cpus` it is
 // started as `taskset -c <cpus> node …` (taskset execs node: the pid stays the SFU's, and every
 // thread libdatachannel starts inherits the mask). Needs `npm run build` (packages/sfu/dist).
 //
@@ -8,20 +8,15 @@
 //   publish:   bot.offer() → router.publish() → bot.setAnswer(answer), every candidate in both SDPs
 //   subscribe: router.subscribe() + consume every producer → our offer (no candidates) → bot.answer()
 //              → setAnswer → our candidates trickled to the bot
-import { fork } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { startProcess } from './child.mjs';
 import { sleep } from './stats.mjs';
 
 export const CONVENE_SFU_PROCESS = fileURLToPath(new URL('./convene-sfu-process.mjs', import.meta.url));
 const SFU_PACKAGE = fileURLToPath(new URL('../../packages/sfu/package.json', import.meta.url));
 const SFU_DIST = fileURLToPath(new URL('../../packages/sfu/dist/index.js', import.meta.url));
-
-const started = new Set();
-process.once('exit', () => {
-  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
 
 /** '@convene/sfu <version>, node-datachannel <version>' as installed. */
 export function conveneSfuVersion() {
@@ -59,7 +54,7 @@ export function conveneTarget({
   udpPort = portOption(process.env.CONVENE_SFU_UDP_PORT ?? '40000'),
   script = CONVENE_SFU_PROCESS,
 } = {}) {
-  let sfu = null; // { child, call, output, command, exited }
+  let sfu = null; // { proc (startProcess), call }
   const counters = { subscribeRetries: 0 };
   // What describe() returns: one live object, so the router's counters that stop() fetches last
   // (after every measurement) reach the JSON even though the harness calls describe() before stop().
@@ -93,39 +88,33 @@ export function conveneTarget({
         throw new Error(`${SFU_DIST} is missing: build the SFU first (\`npm run build\` at the repo root)`);
       const args = udpPort === undefined ? [] : ['--udp-port', String(udpPort)];
       const pinned = cpus !== undefined && cpus !== null && cpus !== '';
-      const child = fork(script, args, {
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        serialization: 'json',
-        execArgv: process.env.CONVENE_SFU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.CONVENE_SFU_PROF] : [],
-        ...(pinned ? { execPath: 'taskset', execArgv: ['-c', String(cpus), process.execPath] } : {}),
-      });
-      started.add(child);
-      let output = '';
-      const keep = (chunk) => {
-        output += chunk.toString();
-        if (output.length > 400_000) output = output.slice(-200_000);
-      };
-      child.stdout.on('data', keep);
-      child.stderr.on('data', keep);
+      const nodeArgs = process.env.CONVENE_SFU_PROF
+        ? ['--cpu-prof', '--cpu-prof-dir', process.env.CONVENE_SFU_PROF]
+        : [];
+      const command = [
+        ...(pinned ? ['taskset', '-c', String(cpus)] : []),
+        process.execPath,
+        ...nodeArgs,
+        script,
+        ...args,
+      ];
+      const proc = startProcess(command[0], command.slice(1), { ipc: true, serialization: 'json' });
+      const { child, output } = proc;
       const pending = new Map();
       let seq = 0;
       let ready;
       const readyPromise = new Promise((resolve, reject) => {
         ready = { resolve, reject };
       });
-      const exited = new Promise((resolve) =>
-        child.once('exit', (code, signal) => {
-          started.delete(child);
-          const why = new Error(`convene SFU exited (${code ?? signal}):\n${output.slice(-3000)}`);
-          ready.reject(why);
-          for (const p of pending.values()) {
-            clearTimeout(p.timer);
-            p.reject(why);
-          }
-          pending.clear();
-          resolve({ code, signal });
-        }),
-      );
+      proc.exited.then(({ code, signal }) => {
+        const why = new Error(`convene SFU exited (${code ?? signal}):\n${output().slice(-3000)}`);
+        ready.reject(why);
+        for (const p of pending.values()) {
+          clearTimeout(p.timer);
+          p.reject(why);
+        }
+        pending.clear();
+      });
       child.on('message', (msg) => {
         if (msg?.ready) return ready.resolve(msg);
         const p = pending.get(msg?.req);
@@ -147,22 +136,21 @@ export function conveneTarget({
           pending.set(req, { resolve, reject, timer, cmd: request.cmd });
           child.send({ ...request, req });
         });
-      const command = [...(pinned ? ['taskset', '-c', String(cpus)] : []), process.execPath, script, ...args].join(' ');
-      sfu = { child, call, output: () => output, command, exited };
-      facts.command = command;
+      sfu = { proc, call };
+      facts.command = command.join(' ');
       let timer;
       try {
         await Promise.race([
           readyPromise,
           new Promise((_, reject) => {
             timer = setTimeout(
-              () => reject(new Error(`convene SFU: not ready after 20 s:\n${output.slice(-3000)}`)),
+              () => reject(new Error(`convene SFU: not ready after 20 s:\n${output().slice(-3000)}`)),
               20_000,
             );
           }),
         ]);
       } catch (error) {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        proc.kill();
         sfu = null;
         throw error;
       } finally {
@@ -191,7 +179,7 @@ export function conveneTarget({
       for (const { candidate, sdpMid } of candidates) await bot.addRemoteCandidate(candidate, sdpMid);
     },
 
-    pid: () => sfu?.child.pid,
+    pid: () => sfu?.proc.pid,
 
     /** The router's counters and transport states now (one IPC round trip to the SFU). */
     async counters() {
@@ -201,7 +189,7 @@ export function conveneTarget({
 
     describe: () => facts,
 
-    log: () => sfu?.output() ?? '',
+    log: () => sfu?.proc.output() ?? '',
 
     async stop() {
       if (!sfu) return null;
@@ -212,13 +200,7 @@ export function conveneTarget({
         facts.routerCountersError = String(error.message ?? error);
       }
       sfu = null;
-      const { child } = s;
-      if (child.exitCode !== null || child.signalCode !== null)
-        return { code: child.exitCode, signal: child.signalCode };
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      const result = await s.exited;
-      clearTimeout(timer);
+      const result = await s.proc.stop(5000);
       facts.exit = result;
       return result;
     },

@@ -10,9 +10,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { startProcess } from './child.mjs';
 import { networkInterfaces } from './proc.mjs';
 import { sleep } from './stats.mjs';
-import { freePorts, startProcess } from './turn-servers.mjs';
+import { freePorts } from './turn-servers.mjs';
 
 export const JANUS_BIN = '/usr/bin/janus';
 const LIB = '/usr/lib/x86_64-linux-gnu/janus';

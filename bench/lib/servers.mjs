@@ -1,53 +1,36 @@
 // Starts the servers under test, each in a child process of its own, and finds their URL.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT, startProcess } from './child.mjs';
 import { listeningPorts } from './proc.mjs';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { ROOT };
 export const CONVENE_CLI = join(ROOT, 'packages', 'server', 'dist', 'cli.js');
 const STUB_CLI = join(ROOT, 'bench', 'lib', 'stub-server.mjs');
 const PEERJS_CLI = join(ROOT, 'bench', 'lib', 'peerjs-server.mjs');
 export const MEM_PROBE = join(ROOT, 'bench', 'lib', 'mem-probe.mjs');
-
-const started = new Set();
-process.once('exit', () => {
-  for (const child of started) if (child.exitCode === null) child.kill('SIGKILL');
-});
 
 /**
  * Spawns `node [nodeArgs] script [args]` and resolves once it serves HTTP: its URL from its
  * output (http://127.0.0.1:<port>, port not 0), or else the port it is seen listening on.
  */
 async function startNodeServer(name, script, args, { nodeArgs = [], ipc = false, timeoutMs = 20_000 } = {}) {
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc'] : [])],
-    serialization: 'advanced',
-  });
-  started.add(child);
-  let output = '';
-  const keep = (chunk) => {
-    output += chunk.toString();
-    if (output.length > 200_000) output = output.slice(-100_000);
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
+  const proc = startProcess(process.execPath, [...nodeArgs, script, ...args], { ipc, serialization: 'advanced' });
+  const { child, output } = proc;
   const url = await new Promise((resolve, reject) => {
     const startedAt = Date.now();
     const deadline = startedAt + timeoutMs;
     const poll = setInterval(() => {
-      const match = /http:\/\/127\.0\.0\.1:(\d+)/.exec(output);
+      const match = /http:\/\/127\.0\.0\.1:(\d+)/.exec(output());
       if (match && match[1] !== '0') return done(`http://127.0.0.1:${match[1]}`);
       // No URL printed (e.g. a quiet log level): after 1.5 s take the one port it listens on.
       const ports = listeningPorts(child.pid);
       if (ports.length === 1 && Date.now() > startedAt + 1500) return done(`http://127.0.0.1:${ports[0]}`);
       if (Date.now() > deadline)
-        fail(new Error(`${name} did not start within ${timeoutMs} ms:\n${output.slice(-3000)}`));
+        fail(new Error(`${name} did not start within ${timeoutMs} ms:\n${output().slice(-3000)}`));
     }, 50);
     const onExit = (code, signal) =>
-      fail(new Error(`${name} exited (${code ?? signal}) before serving:\n${output.slice(-3000)}`));
+      fail(new Error(`${name} exited (${code ?? signal}) before serving:\n${output().slice(-3000)}`));
     const done = (value) => {
       clearInterval(poll);
       child.off('exit', onExit);
@@ -56,30 +39,12 @@ async function startNodeServer(name, script, args, { nodeArgs = [], ipc = false,
     const fail = (error) => {
       clearInterval(poll);
       child.off('exit', onExit);
-      child.kill('SIGKILL');
+      proc.kill();
       reject(error);
     };
     child.once('exit', onExit);
   });
-  return {
-    name,
-    url,
-    pid: child.pid,
-    child,
-    output: () => output,
-    /** SIGTERM, then SIGKILL after `graceMs`. Resolves with how it ended. */
-    stop: async (graceMs = 5000) => {
-      if (child.exitCode !== null || child.signalCode !== null)
-        return { code: child.exitCode, signal: child.signalCode };
-      const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-      const result = await exited;
-      clearTimeout(timer);
-      started.delete(child);
-      return result;
-    },
-  };
+  return { name, url, pid: child.pid, child, output, stop: (graceMs = 5000) => proc.stop(graceMs) };
 }
 
 export function conveneAvailable() {

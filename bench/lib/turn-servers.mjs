@@ -1,78 +1,17 @@
 // TURN servers under test (coturn, Convene's TURN server) and coturn's load tools, each in a child
 // process of its own, for bench/turn-relay.mjs. Everything binds 127.0.0.1: run inside `unshare -n`.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './servers.mjs';
+import { ROOT, startProcess } from './child.mjs';
 import { sleep } from './stats.mjs';
 
 export const HOST = '127.0.0.1';
 export const CONVENE_TURN = join(ROOT, 'bench', 'lib', 'convene-turn.mjs');
-
-const started = new Set();
-function killAll() {
-  for (const child of started) if (child.exitCode === null && child.signalCode === null) killPid(child.pid, 'SIGKILL');
-}
-process.once('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.once(signal, () => {
-    killAll();
-    process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 }[signal] ?? 0));
-  });
-}
-
-function killPid(pid, signal) {
-  try {
-    process.kill(pid, signal);
-  } catch {}
-}
-
-/** Spawns a process, keeps (the tail of) its output, tracks it for cleanup. */
-export function startProcess(file, args, { onLine } = {}) {
-  const child = spawn(file, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  started.add(child);
-  let output = '';
-  let partial = '';
-  const keep = (chunk, stream) => {
-    const text = chunk.toString('latin1');
-    output += text;
-    if (output.length > 400_000) output = output.slice(-200_000);
-    if (onLine && stream === 'stdout') {
-      const lines = (partial + text).split('\n');
-      partial = lines.pop();
-      for (const line of lines) onLine(line, process.hrtime.bigint());
-    }
-  };
-  child.stdout.on('data', (chunk) => keep(chunk, 'stdout'));
-  child.stderr.on('data', (chunk) => keep(chunk, 'stderr'));
-  const exited = new Promise((resolve) =>
-    child.once('exit', (code, signal) => {
-      started.delete(child);
-      resolve({ code, signal });
-    }),
-  );
-  return {
-    child,
-    pid: child.pid,
-    exited,
-    output: () => output,
-    /** SIGTERM by pid, SIGKILL after `graceMs`. Resolves with how it ended. */
-    stop: async (graceMs = 3000) => {
-      if (child.exitCode !== null || child.signalCode !== null)
-        return { code: child.exitCode, signal: child.signalCode };
-      killPid(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => killPid(child.pid, 'SIGKILL'), graceMs);
-      const result = await exited;
-      clearTimeout(timer);
-      return result;
-    },
-    kill: () => killPid(child.pid, 'SIGKILL'),
-  };
-}
 
 export function which(name) {
   const result = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
