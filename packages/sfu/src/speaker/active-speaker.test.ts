@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ActiveSpeakerDetector,
   type ActiveSpeakerOptions,
-  activeSpeakerDefaults,
+  DEFAULT_ACTIVE_SPEAKER_OPTIONS,
   type SpeakerChange,
 } from './active-speaker.js';
 
@@ -348,7 +348,7 @@ describe('ActiveSpeakerDetector: sources', () => {
 describe('ActiveSpeakerDetector options', () => {
   it('fills defaults and takes overrides', () => {
     expect(() => new ActiveSpeakerDetector()).not.toThrow();
-    expect(() => new ActiveSpeakerDetector({ ...activeSpeakerDefaults })).not.toThrow();
+    expect(() => new ActiveSpeakerDetector({ ...DEFAULT_ACTIVE_SPEAKER_OPTIONS })).not.toThrow();
     expect(
       () => new ActiveSpeakerDetector({ binMs: 20, speakingWindowMs: 300, speakingMinVoiceMs: 100 }),
     ).not.toThrow();

@@ -28,7 +28,7 @@
  * windows: O(sources x window bins), at the caller's pace rather than per packet.
  */
 
-/** Tuning knobs, all with defaults (`activeSpeakerDefaults`); validated once by the constructor. */
+/** Tuning knobs, all with defaults (`DEFAULT_ACTIVE_SPEAKER_OPTIONS`); validated once by the constructor. */
 export interface ActiveSpeakerOptions {
   /** Granularity of the activity accounting, 10-1000 ms (default 100). Windows are whole bins. */
   binMs: number;
@@ -58,7 +58,7 @@ export interface SpeakerChange {
   previous: string | undefined;
 }
 
-export const activeSpeakerDefaults: Readonly<ActiveSpeakerOptions> = Object.freeze({
+export const DEFAULT_ACTIVE_SPEAKER_OPTIONS: Readonly<ActiveSpeakerOptions> = Object.freeze({
   binMs: 100,
   speakingWindowMs: 500,
   speakingMinVoiceMs: 200,
@@ -156,9 +156,9 @@ export class ActiveSpeakerDetector {
   private current: string | undefined;
 
   constructor(options: Partial<ActiveSpeakerOptions> = {}) {
-    const merged: ActiveSpeakerOptions = { ...activeSpeakerDefaults };
+    const merged: ActiveSpeakerOptions = { ...DEFAULT_ACTIVE_SPEAKER_OPTIONS };
     // Only the known keys, and an explicit undefined means "the default" like a missing key.
-    for (const key of Object.keys(activeSpeakerDefaults) as (keyof ActiveSpeakerOptions)[]) {
+    for (const key of Object.keys(DEFAULT_ACTIVE_SPEAKER_OPTIONS) as (keyof ActiveSpeakerOptions)[]) {
       const value = options[key];
       if (value !== undefined) merged[key] = value;
     }
