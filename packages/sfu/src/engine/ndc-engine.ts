@@ -307,18 +307,15 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
   private readonly redMids = new Set<string>();
 
   /**
-   * The first Track object per MID: it carries our message callback and sends. addTrack on a known
-   * MID (a changed slot) returns another object for the same native track; see setSlot.
+   * Per MID, the first Track object (it carries our message callback and sends; addTrack on a
+   * known MID, a changed slot, returns another object for the same native track, see setSlot) and
+   * whether it is known open. Asking the native track costs a call per packet, so it is asked only
+   * until it says yes. Not from its open/closed events: each callback is a thread-safe function
+   * with a libuv async handle of its own, and libuv walks every async handle of the loop on each
+   * wakeup (one per packet from libdatachannel), so handles cost CPU per subscriber per packet
+   * (uv__async_io: 3.8% of the SFU's samples at 300 subscribers).
    */
-  private readonly ndcTracks = new Map<string, NdcTrack>();
-  /**
-   * MIDs whose track is known open: asking the native track costs a call per packet, so it is
-   * asked only until it says yes. Not from its open/closed events: each callback is a thread-safe
-   * function with a libuv async handle of its own, and libuv walks every async handle of the loop
-   * on each wakeup (one per packet from libdatachannel), so handles cost CPU per subscriber per
-   * packet (uv__async_io: 3.8% of the SFU's samples at 300 subscribers).
-   */
-  private readonly openMids = new Set<string>();
+  private readonly ndcTracks = new Map<string, { readonly track: NdcTrack; open: boolean }>();
   /** What each m-line was last set to, so an unchanged slot is not re-added. */
   private readonly slotContents = new Map<string, string>();
   /** The later Track objects of changed slots, kept alive on purpose (see setSlot). */
@@ -355,8 +352,7 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
       return;
     }
     ndcTrack.onMessage((packet) => this.packetHandler?.(mid, packet));
-    if (ndcTrack.isOpen()) this.openMids.add(mid);
-    this.ndcTracks.set(mid, ndcTrack);
+    this.ndcTracks.set(mid, { track: ndcTrack, open: ndcTrack.isOpen() });
   }
 
   async createOffer(): Promise<string> {
@@ -399,18 +395,18 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
   }
 
   send(mid: string, packet: Uint8Array): boolean {
-    const ndcTrack = this.ndcTracks.get(mid);
-    if (!ndcTrack) return false;
-    if (!this.openMids.has(mid)) {
-      if (this.isClosed || !ndcTrack.isOpen()) return false;
-      this.openMids.add(mid);
+    const slot = this.ndcTracks.get(mid);
+    if (!slot) return false;
+    if (!slot.open) {
+      if (this.isClosed || !slot.track.isOpen()) return false;
+      slot.open = true;
     }
     try {
-      return ndcTrack.sendMessageBinary(
+      return slot.track.sendMessageBinary(
         Buffer.isBuffer(packet) ? packet : Buffer.from(packet.buffer, packet.byteOffset, packet.byteLength),
       );
     } catch {
-      this.openMids.delete(mid); // closed meanwhile: ask again next time
+      slot.open = false; // closed meanwhile: ask again next time
       return false;
     }
   }
@@ -425,19 +421,14 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
   }
 
   protected detachTracks(): void {
-    for (const ndcTrack of this.ndcTracks.values()) silence(ndcTrack);
+    for (const { track } of this.ndcTracks.values()) track.onMessage(noop);
     this.ndcTracks.clear();
-    this.openMids.clear();
     // The connection closes right after this: now the objects may go.
     this.laterTracks.length = 0;
   }
 }
 
 const noop = () => {};
-
-function silence(track: NdcTrack): void {
-  track.onMessage(noop);
-}
 
 /** The candidates of an SDP, with the MID of the m-section each is in (BUNDLE: the first). */
 function candidatesIn(sdp: string): LocalCandidate[] {
