@@ -89,6 +89,8 @@ export class NdcEngine implements MediaEngine {
     );
     this.register(publisher);
     await publisher.gathered();
+    if (publisher.state === 'closed')
+      throw new EngineError('closed', 'the engine closed while the answer was prepared');
     return publisher;
   }
 
@@ -128,6 +130,7 @@ abstract class NdcConnection {
   protected isClosed = false;
   private stateHandler: ((state: ConnectionState) => void) | undefined;
   private closedHandlers: (() => void)[] = [];
+  private gathering: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
 
   constructor(
     protected readonly pc: nodeDataChannel.PeerConnection,
@@ -162,6 +165,7 @@ abstract class NdcConnection {
     // refuses), so they never hold the transport, its consumers and their buffers.
     this.pc.onStateChange(noop);
     this.pc.onGatheringStateChange(noop);
+    this.endGathering(); // whoever waits for candidates goes on and finds the connection closed
     this.detachTracks();
     this.pc.close();
     this.setState('closed');
@@ -171,13 +175,28 @@ abstract class NdcConnection {
 
   protected abstract detachTracks(): void;
 
+  /**
+   * Resolves once our candidates are gathered, or the connection is closed (callers check). One
+   * wait shared by every caller: a second onGatheringStateChange would replace the first.
+   */
   gathered(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.pc.gatheringState() === 'complete' || this.isClosed) return resolve();
-      this.pc.onGatheringStateChange((state) => {
-        if (state === 'complete') resolve();
+    if (this.pc.gatheringState() === 'complete' || this.isClosed) return Promise.resolve();
+    if (!this.gathering) {
+      let resolve = noop;
+      const promise = new Promise<void>((settle) => {
+        resolve = settle;
       });
-    });
+      this.gathering = { promise, resolve };
+      this.pc.onGatheringStateChange((state) => {
+        if (state === 'complete') this.endGathering();
+      });
+    }
+    return this.gathering.promise;
+  }
+
+  private endGathering(): void {
+    this.gathering?.resolve();
+    this.gathering = undefined;
   }
 
   protected localSdp(): string {
@@ -361,6 +380,7 @@ class NdcSubscriber extends NdcConnection implements EngineSubscriber {
     if (!this.offered) {
       this.offered = true;
       await this.gathered();
+      if (this.isClosed) throw new EngineError('closed', 'the subscriber connection closed while gathering');
     }
     const sdp = this.localSdp();
     if (this.candidates.length === 0) this.candidates = candidatesIn(sdp);
