@@ -1,7 +1,7 @@
 /*
  * The media engine over node-datachannel (libdatachannel: ICE, DTLS, SRTP on native threads; see
  * shared/spikes/sfu-engine/REPORT.md for why). What this file works around, each verified there or
- * in ndc-engine.wrtc.test.ts:
+ * in ndc-engine.test.ts and router.wrtc.test.ts:
  *
  * - Every Track keeps a JS reference: an unreferenced Track is garbage-collected, and collecting it
  *   closes its native track, so media stops. That includes every object of a reused m-line.
