@@ -41,7 +41,11 @@ describe('readRedBlocks', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
         const blocks = readRedBlocks(bytes);
-        if (blocks.ok) expect(blocks.primaryOffset + blocks.primaryLength).toBe(bytes.length);
+        if (!blocks.ok) return;
+        expect(blocks.primaryLength).toBeGreaterThanOrEqual(0);
+        expect(blocks.primaryOffset + blocks.primaryLength).toBe(bytes.length);
+        // Every block header (its payload type byte) comes before the primary's data.
+        for (const offset of blocks.payloadTypeOffsets) expect(offset).toBeLessThan(blocks.primaryOffset);
       }),
     );
   });

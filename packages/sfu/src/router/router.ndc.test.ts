@@ -14,8 +14,11 @@ import type { SubscribeTransport } from './transports.js';
 // loopback (npm test runs this in a loopback-only network namespace).
 
 const cleanups: (() => void)[] = [];
+/** Negotiations that failed, in any test (each test expects none; a failure would otherwise show as a timeout). */
+const negotiationFailures: unknown[] = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+  expect(negotiationFailures.splice(0)).toEqual([]);
 });
 
 function newRouter(wrap: (engine: MediaEngine) => MediaEngine = (engine) => engine): Router {
@@ -41,7 +44,7 @@ function addSubscriber(router: Router, bot: BotSubscriber): SubscribeTransport {
     void (async () => {
       const offer = await transport.createOffer();
       bot.addCandidates(transport.setAnswer(await bot.answer(offer)));
-    })().catch((error) => console.error('negotiation failed', error));
+    })().catch((error: unknown) => negotiationFailures.push(error));
   });
   for (const producer of router.producers) transport.consume(producer);
   return transport;

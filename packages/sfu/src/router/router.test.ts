@@ -1205,6 +1205,7 @@ describe('Router forwarding', () => {
     }
     expect(sub.sentRtp(consumer.mid)).toHaveLength(1);
     expect(select.mock.calls.length).toBeLessThanOrEqual(5); // the 500 ms shares of the downlink, not 100 packets
+    expect(select.mock.calls.length).toBeGreaterThan(0); // and the spy did see those shares
     select.mockRestore();
   });
 
@@ -1588,15 +1589,23 @@ describe('Router robustness (property)', () => {
   it('random bytes on a fresh publisher and subscriber (no stream known yet) never throw', async () => {
     const alice = await publish();
     const { sub } = subscribe();
+    let delivered = 0;
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 100 }), fc.constantFrom('video', 'audio'), (bytes, kind) => {
         alice.publisher.deliverRtp(kind, bytes);
+        delivered++;
         alice.publisher.deliverRtcp(kind, bytes);
         sub.deliver('0', bytes);
       }),
       { numRuns: 500 },
     );
     expect(listenerErrors).toEqual([]);
+    // Every random "RTP" packet was counted and dropped for a reason: the SSRCs are announced, so
+    // none becomes a stream, and nothing is forwarded.
+    const { rtpReceived, forwardedPackets, dropped } = router.counters;
+    expect(rtpReceived).toBe(delivered);
+    expect(forwardedPackets).toBe(0);
+    expect(dropped.malformedRtp + dropped.unknownPayloadType + dropped.unknownSsrc).toBe(delivered);
   });
 });
 

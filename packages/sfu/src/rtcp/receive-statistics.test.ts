@@ -202,7 +202,9 @@ describe('ReceiveStatistics', () => {
     const extended = 1 + steps * 2999; // from base 1
     expect(block.highestSequenceNumber).toBe(extended % 2 ** 32);
     expect(block.fractionLost).toBe(255); // floor(2998 × 256 / 2999)
-    expect(() => buildReceiverReport(1, [block])).not.toThrow();
+    // The clamped values still make a valid report, read back as they were written.
+    const walk = readRtcpCompound(buildReceiverReport(1, [block]));
+    expect(walk.items).toEqual([expect.objectContaining({ type: 'rr', ssrc: 1, reports: [block] })]);
   });
 
   it('ignores values the header fields cannot hold', () => {

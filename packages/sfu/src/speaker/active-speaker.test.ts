@@ -353,6 +353,17 @@ describe('ActiveSpeakerDetector options', () => {
       () => new ActiveSpeakerDetector({ binMs: 20, speakingWindowMs: 300, speakingMinVoiceMs: 100 }),
     ).not.toThrow();
     expect(() => new ActiveSpeakerDetector({ binMs: undefined } as Partial<ActiveSpeakerOptions>)).not.toThrow();
+
+    // An override takes effect: 160 ms of voice after a quiet room is not speaking with the
+    // defaults (200 ms of voice needed) and is with speakingMinVoiceMs 100.
+    const voiceAfterRoom = (options: Partial<ActiveSpeakerOptions>) => {
+      const r = new Room(['a'], options);
+      r.run(2000, { a: room });
+      r.run(2160, { a: () => ({ level: 20, voiceActivity: true }) });
+      return r.detector.speaking(r.now);
+    };
+    expect(voiceAfterRoom({})).toEqual([]);
+    expect(voiceAfterRoom({ speakingMinVoiceMs: 100 })).toEqual(['a']);
   });
 
   it.each<[Partial<ActiveSpeakerOptions>, RegExp]>([
@@ -439,20 +450,53 @@ describe('ActiveSpeakerDetector properties', () => {
       arbitrary: fc.record({ op: fc.constant('update' as const), dt: fc.integer({ min: -100, max: 3000 }) }),
     },
     {
+      // Someone talks for a while (20 ms packets, an update every 100 ms): random levels alone
+      // never add up to enough voice, and the speaker-change checks would never run.
+      weight: 2,
+      arbitrary: fc.record({ op: fc.constant('talk' as const), id, ms: fc.integer({ min: 200, max: 3000 }) }),
+    },
+    {
       weight: 1,
       arbitrary: fc.record({ op: fc.constant('speaking' as const), dt: fc.integer({ min: -100, max: 3000 }) }),
     },
   );
 
   it('never throws, and the dominant speaker is always a registered source or undefined', () => {
+    let changes = 0;
     fc.assert(
       fc.property(fc.array(step, { maxLength: 400 }), fc.integer({ min: -1e6, max: 1e12 }), (steps, start) => {
         const d = new ActiveSpeakerDetector();
-        const registered = new Set<string>();
+        const registered = new Set<string>(['a', 'b', 'c', 'd']);
+        for (const source of registered) d.addSource(source);
         let now = start;
+        /** What must hold after every step that could change the dominant speaker. */
+        const check = (before: string | undefined, change: SpeakerChange | undefined) => {
+          const dominant = d.dominant;
+          expect(dominant === undefined || registered.has(dominant)).toBe(true);
+          if (change) {
+            changes++;
+            expect(change).toEqual({ dominant, previous: before });
+            expect(change.dominant).not.toBe(change.previous);
+          } else {
+            expect(dominant).toBe(before);
+          }
+        };
         for (const s of steps) {
           const before = d.dominant;
           let change: SpeakerChange | undefined;
+          if (s.op === 'talk') {
+            const voice = talk();
+            for (let t = 0; t < s.ms; t += PACKET_MS) {
+              const sample = voice(t);
+              if (sample) d.onAudioLevel(s.id, sample.level, sample.voiceActivity, now + t);
+              if (t % 100 === 0) {
+                const beforeUpdate = d.dominant;
+                check(beforeUpdate, d.update(now + t));
+              }
+            }
+            now += s.ms;
+            continue;
+          }
           if (s.op === 'add') {
             d.addSource(s.id);
             registered.add(s.id);
@@ -474,17 +518,12 @@ describe('ActiveSpeakerDetector properties', () => {
             expect(new Set(speaking).size).toBe(speaking.length);
             for (const x of speaking) expect(registered.has(x)).toBe(true);
           }
-          const dominant = d.dominant;
-          expect(dominant === undefined || registered.has(dominant)).toBe(true);
-          if (change) {
-            expect(change).toEqual({ dominant, previous: before });
-            expect(change.dominant).not.toBe(change.previous);
-          } else {
-            expect(dominant).toBe(before);
-          }
+          check(before, change);
         }
       }),
       { numRuns: 300 },
     );
+    // The change checks ran: talk steps make speakers dominant and others take over.
+    expect(changes).toBeGreaterThan(0);
   });
 });
