@@ -44,9 +44,14 @@ export function writeUint32(bytes: Uint8Array, offset: number, value: number): v
 /** 2^bits for bits 0-53: a lookup, because `2 ** bits` is a pow() call on every forwarded packet. */
 const UINT_LIMITS = Array.from({ length: 54 }, (_, bits) => 2 ** bits);
 
+/** Whether `value` is an integer in [0, 2^bits). */
+export function isUint(value: number, bits: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value < (UINT_LIMITS[bits] ?? 2 ** bits);
+}
+
 /** Throws RtpEncodeError('bad-value') unless `value` is an integer in [0, 2^bits). */
 export function checkUint(value: number, bits: number, what: string): void {
-  if (!Number.isInteger(value) || value < 0 || value >= (UINT_LIMITS[bits] ?? 2 ** bits)) {
+  if (!isUint(value, bits)) {
     throw RtpEncodeError.badValue(`${what} ${value} is not a ${bits}-bit unsigned integer`);
   }
 }

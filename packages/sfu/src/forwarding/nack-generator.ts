@@ -17,6 +17,7 @@
  *
  * The clock is the caller's (`nowMs`, milliseconds, not decreasing); nothing runs between calls.
  */
+import { sequenceDelta } from '../rtp/serial.js';
 
 export interface NackGeneratorOptions {
   /** Requests per missing packet, 1-255. */
@@ -171,8 +172,7 @@ export class NackGenerator {
       return 'new';
     }
     // (a - b) & 0xffff is exact for the extended counter too: & works modulo 2^32.
-    const ahead = (sequenceNumber - this.highest) & 0xffff;
-    const delta = ahead >= 0x8000 ? ahead - SEQUENCE_SPACE : ahead;
+    const delta = sequenceDelta(sequenceNumber, this.highest);
     // Looked up first: at a high packet rate a retransmission can come from further back than resetJump.
     if (delta < 0 && this.missing.delete(this.highest + delta)) {
       this.resetCandidate = NO_CANDIDATE;

@@ -14,6 +14,7 @@
  *
  * The clock is the caller's (`nowMs`, milliseconds, not decreasing).
  */
+import { sequenceDelta } from '../rtp/serial.js';
 
 export interface RtpPacketCacheOptions {
   /** Slots, a power of two from 1 to 32768 (half the sequence space, so the window is unambiguous). */
@@ -106,8 +107,7 @@ export class RtpPacketCache {
       extended = FIRST_WRAP + sequenceNumber;
     } else {
       // (a - b) & 0xffff is exact for the extended counter too: & works modulo 2^32.
-      const ahead = (sequenceNumber - this.highest) & 0xffff;
-      const delta = ahead >= 0x8000 ? ahead - SEQUENCE_SPACE : ahead;
+      const delta = sequenceDelta(sequenceNumber, this.highest);
       if (delta > -this.capacity) {
         // Newer than the highest, or inside the window: no newer packet can hold this slot.
         extended = this.highest + delta;
@@ -137,8 +137,9 @@ export class RtpPacketCache {
    *
    * The result is a view into the cache, not a copy: it is valid until its slot is overwritten (a
    * store of a number `capacity` further on, or a reset) or clear(), so send it before storing more.
-   * Rewriting it in place (rewriteRtpHeader for a subscriber) changes the cached bytes; that is safe
-   * when every send rewrites the same fields, which the forwarding path does.
+   * Do not rewrite it in place: every consumer of the stream reads the same bytes, including the
+   * publisher's timestamp it maps to its own timeline, so copy before rewriting a header
+   * (Consumer.retransmit does).
    */
   get(sequenceNumber: number, nowMs: number): Uint8Array | undefined {
     if ((sequenceNumber & 0xffff) !== sequenceNumber || this.highest === EMPTY) return undefined;

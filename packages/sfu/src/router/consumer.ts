@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readUint32 } from '../bytes.js';
 import { type MediaKind, SUBSCRIBER_PAYLOAD_TYPES, SUBSCRIBER_RED_PAYLOAD_TYPE } from '../engine/engine.js';
 import { LayerSelector, type SimulcastLayer } from '../layers/layer-selector.js';
 import { buildSenderReport, type RtcpItem } from '../rtcp/rtcp-packet.js';
@@ -296,7 +297,7 @@ export class Consumer extends SfuEmitter<ConsumerEvents> {
       }
       // A copy: the cache's bytes are shared by every consumer of the stream.
       const packet = Buffer.from(cached);
-      const out = this.rewriter.rewrite(source.ssrc, source.sequenceNumber, readTimestamp(packet), nowMs);
+      const out = this.rewriter.rewrite(source.ssrc, source.sequenceNumber, readUint32(packet, 4), nowMs);
       if (!out || out.sequenceNumber !== sequenceNumber) {
         this.counters.retransmitMisses++;
         continue;
@@ -319,8 +320,4 @@ export class Consumer extends SfuEmitter<ConsumerEvents> {
     this.safeEmit('close', reason);
     this.removeAllListeners();
   }
-}
-
-function readTimestamp(packet: Uint8Array): number {
-  return (((packet[4] ?? 0) << 24) | ((packet[5] ?? 0) << 16) | ((packet[6] ?? 0) << 8) | (packet[7] ?? 0)) >>> 0;
 }

@@ -141,14 +141,15 @@ export class Producer extends SfuEmitter<ProducerEvents> {
     }
     let redPacket: RedPacket | undefined;
     if (red) {
-      const blocks = readRedBlocks(header.payload);
+      const payload = header.payload; // a getter that makes a view: once
+      const blocks = readRedBlocks(payload);
       if (!blocks.ok) {
         this.counters.dropped.malformedRtp++;
         return;
       }
       // Subscribers that take RED know Opus by our payload type: say so inside the blocks, once.
       if (this.track.payloadType !== SUBSCRIBER_PAYLOAD_TYPES.audio) {
-        rewriteRedPayloadTypes(header.payload, blocks, SUBSCRIBER_PAYLOAD_TYPES.audio);
+        rewriteRedPayloadTypes(payload, blocks, SUBSCRIBER_PAYLOAD_TYPES.audio);
       }
       redPacket = new RedPacket(packet, header, blocks);
     }
@@ -169,9 +170,10 @@ export class Producer extends SfuEmitter<ProducerEvents> {
     }
     let keyframe = false;
     if (this.kind === 'video') {
-      const descriptor = readVp8Descriptor(header.payload);
+      const payload = header.payload; // a getter that makes a view: once
+      const descriptor = readVp8Descriptor(payload);
       keyframe = descriptor.ok && descriptor.keyframe;
-      if (keyframe && descriptor.ok) this.noteKeyframeSize(stream, header.payload, descriptor.descriptorLength, nowMs);
+      if (keyframe && descriptor.ok) this.noteKeyframeSize(stream, payload, descriptor.descriptorLength, nowMs);
       stream.nacks?.onPacket(header.sequenceNumber, nowMs);
       stream.cache?.store(header.sequenceNumber, packet, nowMs);
     } else if (this.track.audioLevelId !== undefined) {

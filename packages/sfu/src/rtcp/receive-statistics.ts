@@ -24,6 +24,7 @@
  * Peer input never throws: values that are not what the header fields can hold are ignored. The
  * clock is the caller's (`nowMs`, milliseconds); nothing runs between calls.
  */
+import { isUint } from '../bytes.js';
 import { timestampDelta } from '../rtp/serial.js';
 import type { ReportBlock } from './rtcp-packet.js';
 
@@ -69,8 +70,6 @@ type SequenceOutcome =
   | 'newest'
   /** Counted, not newer: a duplicate or a reordered (or retransmitted) packet. */
   | 'late';
-
-const isUint = (value: number, bits: number) => Number.isInteger(value) && value >= 0 && value < 2 ** bits;
 
 export class ReceiveStatistics {
   readonly ssrc: number;
